@@ -1,0 +1,6 @@
+//! Wire dialect pieces shared by every m-ld transport.
+//!
+//! Owns the byte-level encodings that m-ld-js peers depend on. It decodes into core types and must
+//! not depend on the dataset, journal or store.
+
+pub mod msgpack;

@@ -1,0 +1,3 @@
+//! # m-ld-jrql
+//!
+//! json-rql (JSON-LD plus query keywords) to and from RDF for m-ld.

@@ -1,0 +1,1 @@
+//! The m-ld facade.
