@@ -15,6 +15,9 @@ pub enum CoreError {
     /// A clock's JSON (or msgpack) form does not parse.
     #[error("Bad clock JSON: {0}")]
     BadClockJson(String),
+    /// A transaction identity (TID) is not base64 of 1 to 20 bytes.
+    #[error("Bad TID: {0}")]
+    BadTid(String),
     /// A clock operation was asked to do something its invariants forbid.
     #[error("Clock error: {0}")]
     Clock(&'static str),
@@ -27,15 +30,41 @@ pub enum CoreError {
     /// Stored data does not decode: the store is corrupt or of another format.
     #[error("Corrupt data in store: {0}")]
     Corrupt(String),
+    /// The store holds data of a storage format version this engine cannot read.
+    #[error("Unsupported storage format version {0}")]
+    StoreFormat(u64),
+    /// An RDF term the dataset cannot hold (e.g. an RDF 1.2 triple term).
+    #[error("Unsupported term: {0}")]
+    UnsupportedTerm(String),
+    /// A remote operation arrived before its causes (a FIFO `prev` gap, or not causally ready).
+    #[error("Update out of order: {0}")]
+    OutOfOrder(String),
+    /// An operation is malformed or inconsistent (e.g. fusing non-contiguous operations).
+    #[error("Bad update: {0}")]
+    BadOperation(String),
+    /// The journal no longer holds the history asked for.
+    #[error("Updates unavailable")]
+    UpdatesUnavailable,
+    /// A new clone's state was to be created in a store that already holds data.
+    #[error("Store is not empty")]
+    StoreNotEmpty,
+    /// A constraint rejected a local write.
+    #[error("Constraint violated: {0}")]
+    ConstraintViolated(String),
 }
 
 impl CoreError {
     /// The m-ld error status code (`MeldErrorStatus`) for this error.
     pub fn status(&self) -> u16 {
         match self {
-            CoreError::BadClockJson(_) | CoreError::Msgpack(_) => 5001,
+            CoreError::BadClockJson(_) | CoreError::BadTid(_) | CoreError::Msgpack(_) => 5001,
             CoreError::Clock(_) => 5000,
             CoreError::Store(_) | CoreError::Corrupt(_) => 5000,
+            CoreError::StoreFormat(_) | CoreError::StoreNotEmpty => 5000,
+            CoreError::UnsupportedTerm(_) => 5011,
+            CoreError::OutOfOrder(_) => 5005,
+            CoreError::BadOperation(_) | CoreError::ConstraintViolated(_) => 5001,
+            CoreError::UpdatesUnavailable => 4041,
         }
     }
 }

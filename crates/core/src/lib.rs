@@ -13,4 +13,12 @@ pub mod clock;
 pub mod error;
 pub mod wire;
 
+pub mod causal;
+pub mod constraint;
+pub mod journal;
+pub(crate) mod keys;
+pub mod operation;
+pub mod store;
+pub mod suset;
+
 pub use error::CoreError;

@@ -1,3 +1,13 @@
-//! # m-ld-jrql
-//!
-//! json-rql (JSON-LD plus query keywords) to and from RDF for m-ld.
+#![doc = include_str!("../README.md")]
+
+mod context;
+mod error;
+mod graph;
+pub mod ns;
+mod render;
+pub mod value;
+
+pub use context::Context;
+pub use error::JrqlError;
+pub use graph::Graph;
+pub use render::render_subjects;

@@ -1,1 +1,32 @@
-//! The m-ld facade.
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
+//! The facade re-exports the engine's focused crates: [`core`] (clocks, SU-Set, stores) and
+//! [`jrql`] (json-rql). Most apps need only [`MeldClone`] and [`MeldConfig`].
+
+mod clone;
+mod config;
+mod error;
+mod genid;
+mod rdf;
+mod state;
+mod status;
+mod update;
+
+pub use clone::{Follow, MeldClone, MeldWriteState};
+pub use config::MeldConfig;
+pub use error::MeldError;
+pub use rdf::RdfFormat;
+pub use state::MeldReadState;
+pub use status::MeldStatus;
+pub use update::MeldUpdate;
+
+/// The engine core: clocks, SU-Set CRDT, journal and stores.
+pub use m_ld_core as core;
+/// json-rql and JSON-LD translation to and from RDF.
+pub use m_ld_jrql as jrql;
+
+/// The workspace README's example, compiled and run as a doctest.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,1 +1,0 @@
-//! Tree clocks, global clocks and transaction identities (TIDs), bit-exact with m-ld-js.

@@ -1,0 +1,180 @@
+//! The journal: every operation a clone has applied, in local order, for rev-ups and cutting.
+//!
+//! Owns the stored form of journal entries (`J` + local tick → `prev` + operation), the TID →
+//! entry index (`T`), past operations from snapshots (`X`), and the rev-up filter of protocol
+//! §4.5. It reads through a [`StoreSnapshot`] and adds writes to a [`Batch`]; it must not decide
+//! *what* to journal (that is `suset`), nor touch the triple indexes.
+
+use crate::CoreError;
+use crate::clock::{Tid, TreeClock};
+use crate::keys::{self, NsTable};
+use crate::operation::{Operation, OperationMessage};
+use crate::store::{Batch, StoreSnapshot};
+
+/// One journal entry: an applied operation with the `prev` tick its process had before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalEntry {
+    /// The local tick the entry is keyed by.
+    pub tick: u64,
+    /// The message: the author's previous public tick and the operation as applied here.
+    pub message: OperationMessage,
+}
+
+/// Adds an entry at local `tick` (and its TID index) to `batch`.
+pub(crate) fn put_entry(
+    batch: &mut Batch,
+    tick: u64,
+    msg: &OperationMessage,
+    ns: &NsTable,
+) -> Result<(), CoreError> {
+    let mut value = Vec::with_capacity(128);
+    keys::write_varint(&mut value, msg.prev);
+    msg.op.encode(&mut value, ns)?;
+    batch.put(keys::u64_key(keys::JOURNAL, tick), value);
+    batch.put(
+        keys::tid_key(keys::TID_TICK, &msg.op.tid()),
+        tick.to_be_bytes().to_vec(),
+    );
+    Ok(())
+}
+
+/// Adds a past operation (from a snapshot; not a journal entry) to `batch`, keyed by its TID.
+pub(crate) fn put_past_operation(
+    batch: &mut Batch,
+    op: &Operation,
+    ns: &NsTable,
+) -> Result<(), CoreError> {
+    let mut value = Vec::with_capacity(128);
+    op.encode(&mut value, ns)?;
+    batch.put(keys::tid_key(keys::PAST_OP, &op.tid()), value);
+    Ok(())
+}
+
+fn decode_entry(tick: u64, bytes: &[u8], ns: &NsTable) -> Result<JournalEntry, CoreError> {
+    let mut input = bytes;
+    let prev = keys::read_varint(&mut input)?;
+    let op = Operation::decode(&mut input, ns)?;
+    if !input.is_empty() {
+        return Err(CoreError::Corrupt("trailing bytes in journal entry".into()));
+    }
+    Ok(JournalEntry {
+        tick,
+        message: OperationMessage { prev, op },
+    })
+}
+
+/// The entry at a local tick.
+pub(crate) fn entry<T: StoreSnapshot>(
+    snap: &T,
+    tick: u64,
+    ns: &NsTable,
+) -> Result<Option<JournalEntry>, CoreError> {
+    match snap.get(&keys::u64_key(keys::JOURNAL, tick))? {
+        Some(bytes) => decode_entry(tick, &bytes, ns).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The entries with a local tick greater than `after`, in local order.
+pub(crate) fn entries_after<'a, T: StoreSnapshot>(
+    snap: &'a T,
+    after: u64,
+    ns: &'a NsTable,
+) -> impl Iterator<Item = Result<JournalEntry, CoreError>> + 'a {
+    let start = keys::u64_key(keys::JOURNAL, after.saturating_add(1));
+    let end = [keys::JOURNAL + 1];
+    // `after == u64::MAX` has nothing after it.
+    let skip = after == u64::MAX;
+    snap.scan_range(&start, Some(&end))
+        .filter(move |_| !skip)
+        .map(move |r| {
+            let (k, v) = r?;
+            decode_entry(keys::read_u64_key(&k)?, &v, ns)
+        })
+}
+
+/// The operation with the given TID, from the journal or from past operations of a snapshot.
+pub(crate) fn operation<T: StoreSnapshot>(
+    snap: &T,
+    tid: &Tid,
+    ns: &NsTable,
+) -> Result<Option<Operation>, CoreError> {
+    if let Some(tick) = snap.get(&keys::tid_key(keys::TID_TICK, tid))? {
+        let tick = u64::from_be_bytes(
+            (*tick)
+                .try_into()
+                .map_err(|_| CoreError::Corrupt("bad TID index value".into()))?,
+        );
+        return match entry(snap, tick, ns)? {
+            Some(e) if e.message.op.tid() == *tid => Ok(Some(e.message.op)),
+            _ => Err(CoreError::Corrupt(format!("TID {tid} indexes a missing entry"))),
+        };
+    }
+    match snap.get(&keys::tid_key(keys::PAST_OP, tid))? {
+        Some(bytes) => {
+            let mut input = &bytes[..];
+            Operation::decode(&mut input, ns).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
+/// The operation as seen so far by the history whose latest tick is `seen`, walking back through
+/// contiguous history down to `from` (m-ld-js `causalReduce`). Returns the constituents found,
+/// oldest first, each with a time on the same contiguous history as `time`.
+pub(crate) fn seen_history<T: StoreSnapshot>(
+    snap: &T,
+    time: &TreeClock,
+    principal: &Option<String>,
+    seen: u64,
+    from: u64,
+    ns: &NsTable,
+) -> Result<Vec<Operation>, CoreError> {
+    let mut history = Vec::new();
+    let mut tick = seen;
+    loop {
+        let expected = time.ticked_to(tick)?;
+        let Some(op) = operation(snap, &expected.hash(), ns)? else {
+            break;
+        };
+        // A TID collision across a fork (a fork is not an event) is not our history.
+        if op.time != expected || op.principal != *principal || op.from > tick {
+            break;
+        }
+        let op_from = op.from;
+        history.push(op);
+        if op_from <= from || op_from == 0 {
+            break;
+        }
+        tick = op_from - 1;
+        if tick < from {
+            break;
+        }
+    }
+    history.reverse();
+    Ok(history)
+}
+
+/// The journal's answer to a rev-up from a clone at `time` (protocol §4.5): entries after the
+/// requester's view of our ticks, skipping those it has fully seen. `None` when the requester
+/// needs ticks from before `start`.
+pub(crate) fn operations_since<T: StoreSnapshot>(
+    snap: &T,
+    time: &TreeClock,
+    local: &TreeClock,
+    start: u64,
+    ns: &NsTable,
+) -> Result<Option<Vec<OperationMessage>>, CoreError> {
+    let tick = time.get_ticks(local).unwrap_or(0);
+    if tick < start {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for entry in entries_after(snap, tick, ns) {
+        let entry = entry?;
+        if time.any_lt(&entry.message.op.time) {
+            out.push(entry.message);
+        }
+    }
+    Ok(Some(out))
+}

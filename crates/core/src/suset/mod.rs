@@ -1,0 +1,696 @@
+//! The persistent SU-Set dataset of a clone: triples with their TIDs, the journal, the local
+//! clock and the GWC, all kept in one [`Store`] and changed one atomic batch at a time.
+//!
+//! Owns local writes ([`SuSet::transact`]), application of causally-ready remote operations
+//! ([`SuSet::apply`], protocol §4.2–§4.4, including cutting of fused operations), rev-up service
+//! ([`SuSet::operations_since`], §4.5), snapshots (§4.6) and the constraint hooks. It does not
+//! order incoming operations (that is [`causal`](crate::causal)), and knows no wire format or
+//! transport.
+//!
+//! **Invariant.** Every change (triples, TIDs, journal entries, clock, GWC) of one transaction
+//! is written in one [`Batch`]; the in-memory clock and GWC change only after that write succeeds.
+
+mod meta;
+mod state;
+mod working;
+
+use std::collections::HashSet;
+
+use oxrdf::Triple;
+
+pub use self::meta::FORMAT_VERSION;
+use self::meta::Meta;
+pub use self::state::DatasetState;
+use self::working::Working;
+use crate::CoreError;
+use crate::clock::{GlobalClock, Tid, TreeClock};
+use crate::constraint::Constraint;
+use crate::journal;
+use crate::keys::{self, NsTable};
+use crate::operation::{Operation, OperationMessage};
+use crate::store::{Batch, Store, StoreSnapshot};
+
+/// The most ticks a fused operation may span when its insert TIDs are checked.
+const MAX_FUSED_SPAN: u64 = 1 << 20;
+
+/// A change to the graph as concrete triples: what a json-rql write resolves to, and what
+/// constraints see and assert.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Patch {
+    /// Triples to delete.
+    pub deletes: Vec<Triple>,
+    /// Triples to insert.
+    pub inserts: Vec<Triple>,
+}
+
+impl Patch {
+    /// Whether the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.deletes.is_empty() && self.inserts.is_empty()
+    }
+}
+
+/// The effect of a transaction on the graph, for `follow` notifications.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Update {
+    /// The local clock ticks after the transaction.
+    pub ticks: u64,
+    /// Triples removed from the graph.
+    pub deletes: Vec<Triple>,
+    /// Triples inserted (they may have been present already, with other TIDs).
+    pub inserts: Vec<Triple>,
+}
+
+/// The result of a local write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Commit {
+    /// The operation to broadcast.
+    pub message: OperationMessage,
+    /// The change to the graph.
+    pub update: Update,
+}
+
+/// The result of applying a remote operation.
+#[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "returned once per operation, never stored in bulk"
+)]
+pub enum Applied {
+    /// The operation had been seen already; nothing changed.
+    Duplicate,
+    /// The operation was ignored (its sender is blocked, or it precedes the last agreement and
+    /// is not one); nothing changed.
+    Ignored,
+    /// The operation was applied.
+    Applied {
+        /// The change to the graph (including any constraint resolution).
+        update: Update,
+        /// A constraint operation to broadcast, if constraints asserted anything.
+        resolution: Option<OperationMessage>,
+    },
+}
+
+/// Options of a local write beyond its patch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TxnOptions {
+    /// The principal IRI of the app user, stamped on the operation.
+    pub principal: Option<String>,
+    /// An agreement proof (`@agree`); `None`, `null` and `false` mean no agreement.
+    pub agree: Option<serde_json::Value>,
+}
+
+/// What a collaborator sends a new clone (protocol §4.6), as produced by
+/// [`SuSet::take_snapshot`].
+#[derive(Debug, Clone)]
+pub struct Snapshot<T: StoreSnapshot> {
+    /// The new clone's clock (a fork of the collaborator's), if one was asked for.
+    pub clock: Option<TreeClock>,
+    /// The collaborator's GWC.
+    pub gwc: GlobalClock,
+    /// The time of the collaborator's last agreement.
+    pub agreed: Option<TreeClock>,
+    /// The data: every triple with its TIDs.
+    pub state: DatasetState<T>,
+    /// The latest operation of each process, fused with its contiguous history, so that the
+    /// receiver can cut fused operations it receives later.
+    pub operations: Vec<Operation>,
+}
+
+/// The persistent state of a clone: dataset, TIDs, journal, local clock and GWC.
+pub struct SuSet<S: Store> {
+    store: S,
+    meta: Meta,
+    ns: NsTable,
+    constraints: Vec<Box<dyn Constraint>>,
+}
+
+impl<S: Store> std::fmt::Debug for SuSet<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SuSet")
+            .field("domain", &self.meta.domain)
+            .field("clock", &self.meta.clock)
+            .field("gwc", &self.meta.gwc)
+            .field("triples", &self.meta.count)
+            .finish_non_exhaustive()
+    }
+}
+
+fn store_is_empty<T: StoreSnapshot>(snap: &T) -> Result<bool, CoreError> {
+    match snap.scan_prefix(&[]).next() {
+        None => Ok(true),
+        Some(r) => r.map(|_| false),
+    }
+}
+
+fn agreement(tick: u64, agree: Option<serde_json::Value>) -> Option<(u64, serde_json::Value)> {
+    match agree {
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => None,
+        Some(proof) => Some((tick, proof)),
+    }
+}
+
+impl<S: Store> SuSet<S> {
+    /// Opens the clone state in `store`; `None` if the store is empty.
+    pub fn open(store: S) -> Result<Option<SuSet<S>>, CoreError> {
+        let snap = store.snapshot();
+        let Some(bytes) = snap.get(keys::META_KEY)? else {
+            return if store_is_empty(&snap)? {
+                Ok(None)
+            } else {
+                Err(CoreError::Corrupt("store has data but no metadata".into()))
+            };
+        };
+        let meta = Meta::decode(&bytes)?;
+        let mut ns = NsTable::new();
+        for r in snap.scan_prefix(&[keys::NS_PREFIX]) {
+            let (k, v) = r?;
+            let name = std::str::from_utf8(&v)
+                .map_err(|_| CoreError::Corrupt("namespace is not UTF-8".into()))?;
+            ns.restore(keys::read_ns_key(&k)?, name)?;
+        }
+        drop(snap);
+        Ok(Some(SuSet {
+            store,
+            meta,
+            ns,
+            constraints: Vec::new(),
+        }))
+    }
+
+    /// Creates the state of a new genesis clone of `domain` in an empty store: clock `[]`, GWC
+    /// genesis, empty journal.
+    pub fn genesis(store: S, domain: &str) -> Result<SuSet<S>, CoreError> {
+        let meta = Meta {
+            domain: domain.to_string(),
+            clock: TreeClock::genesis(),
+            gwc: GlobalClock::genesis(),
+            start: 0,
+            count: 0,
+            agreed: None,
+        };
+        Self::create(store, meta, Batch::new())
+    }
+
+    /// Creates the state of a new clone of `domain` in an empty store from a collaborator's
+    /// snapshot (protocol §4.6): `clock` is the forked clock it sent, `triples` its data and
+    /// `operations` its latest operations (kept, not journaled, for cutting).
+    pub fn join(
+        store: S,
+        domain: &str,
+        clock: TreeClock,
+        gwc: GlobalClock,
+        agreed: Option<TreeClock>,
+        triples: impl IntoIterator<Item = (Triple, Vec<Tid>)>,
+        operations: impl IntoIterator<Item = Operation>,
+    ) -> Result<SuSet<S>, CoreError> {
+        let snap = store.snapshot();
+        if !store_is_empty(&snap)? {
+            return Err(CoreError::StoreNotEmpty);
+        }
+        let mut w = Working::new(&snap, NsTable::new());
+        for (triple, tids) in triples {
+            let e = w.entry(&triple, true)?;
+            for tid in tids {
+                e.add(tid);
+            }
+        }
+        let ns = w.ns.clone();
+        let (mut batch, delta) = w.into_batch();
+        for op in operations {
+            journal::put_past_operation(&mut batch, &op, &ns)?;
+        }
+        let start = clock.ticks();
+        let meta = Meta {
+            domain: domain.to_string(),
+            clock: clock.update(&gwc)?,
+            gwc,
+            start,
+            count: u64::try_from(delta).unwrap_or(0),
+            agreed,
+        };
+        drop(snap);
+        Self::create(store, meta, batch)
+    }
+
+    fn create(store: S, meta: Meta, mut batch: Batch) -> Result<SuSet<S>, CoreError> {
+        if !store_is_empty(&store.snapshot())? {
+            return Err(CoreError::StoreNotEmpty);
+        }
+        batch.put(keys::META_KEY.to_vec(), meta.encode());
+        store.write(batch)?;
+        SuSet::open(store)?.ok_or_else(|| CoreError::Corrupt("created state not found".into()))
+    }
+
+    /// The domain name.
+    pub fn domain(&self) -> &str {
+        &self.meta.domain
+    }
+
+    /// The local clock.
+    pub fn clock(&self) -> &TreeClock {
+        &self.meta.clock
+    }
+
+    /// The global wall clock (latest public ticks and TID per process).
+    pub fn gwc(&self) -> &GlobalClock {
+        &self.meta.gwc
+    }
+
+    /// The time of the last agreement, if any.
+    pub fn agreed(&self) -> Option<&TreeClock> {
+        self.meta.agreed.as_ref()
+    }
+
+    /// Local ticks at the start of the journal: rev-ups from earlier cannot be served.
+    pub fn journal_start(&self) -> u64 {
+        self.meta.start
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Closes the state, handing back the store.
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// An immutable view of the current dataset; it does not block writers.
+    pub fn state(&self) -> DatasetState<S::Snapshot> {
+        DatasetState::new(self.store.snapshot(), self.ns.clone(), self.meta.count)
+    }
+
+    /// Adds a constraint, consulted by every later write and remote operation.
+    pub fn add_constraint(&mut self, constraint: Box<dyn Constraint>) {
+        self.constraints.push(constraint);
+    }
+
+    /// Applies a local write (protocol §4.2). Deletes of absent triples are dropped, a triple
+    /// both deleted and inserted is just inserted, and an empty result changes nothing
+    /// (`Ok(None)`, no tick). Otherwise the clock ticks and the operation is journaled.
+    pub fn transact(&mut self, patch: Patch) -> Result<Option<Commit>, CoreError> {
+        self.transact_with(patch, TxnOptions::default())
+    }
+
+    /// [`SuSet::transact`] with a principal and/or an agreement.
+    pub fn transact_with(
+        &mut self,
+        patch: Patch,
+        options: TxnOptions,
+    ) -> Result<Option<Commit>, CoreError> {
+        let snap = self.store.snapshot();
+        let mut w = Working::new(&snap, self.ns.clone());
+        let time = self.meta.clock.ticked();
+        let tid = time.hash();
+
+        let mut insert_set: HashSet<&Triple> = HashSet::with_capacity(patch.inserts.len());
+        let mut inserts = Vec::with_capacity(patch.inserts.len());
+        for t in &patch.inserts {
+            if insert_set.insert(t) {
+                inserts.push(t);
+            }
+        }
+        let mut deleted: HashSet<&Triple> = HashSet::new();
+        let mut op_deletes = Vec::new();
+        let mut removed = Vec::new();
+        for t in &patch.deletes {
+            if insert_set.contains(t) || !deleted.insert(t) {
+                continue;
+            }
+            let e = w.entry(t, false)?;
+            if e.present() {
+                op_deletes.push((t.clone(), std::mem::take(&mut e.now)));
+                removed.push(t.clone());
+            }
+        }
+        let mut op_inserts = Vec::with_capacity(inserts.len());
+        for t in &inserts {
+            w.entry(t, true)?.add(tid);
+            op_inserts.push(((*t).clone(), vec![tid]));
+        }
+        if op_deletes.is_empty() && op_inserts.is_empty() {
+            return Ok(None);
+        }
+        let effective = Patch {
+            deletes: removed,
+            inserts: inserts.into_iter().cloned().collect(),
+        };
+        for c in &self.constraints {
+            c.check(&w.view(), &effective)?;
+        }
+
+        let prev = self.meta.gwc.get_ticks(&time).unwrap_or(0);
+        let agreed = agreement(time.ticks(), options.agree);
+        let op = Operation {
+            from: time.ticks(),
+            time: time.clone(),
+            deletes: op_deletes,
+            inserts: op_inserts,
+            principal: options.principal,
+            agreed,
+        };
+        let mut meta = self.meta.clone();
+        meta.gwc = meta.gwc.set(&time)?;
+        if op.agreed.is_some() {
+            meta.agreed = Some(time.clone());
+        }
+        meta.clock = time;
+        let message = OperationMessage { prev, op };
+        let ns = w.ns.clone();
+        let (mut batch, delta) = w.into_batch();
+        meta.count = meta.count.saturating_add_signed(delta);
+        journal::put_entry(&mut batch, meta.clock.ticks(), &message, &ns)?;
+        batch.put(keys::META_KEY.to_vec(), meta.encode());
+        drop(snap);
+        self.store.write(batch)?;
+
+        let update = Update {
+            ticks: meta.clock.ticks(),
+            deletes: effective.deletes,
+            inserts: effective.inserts,
+        };
+        self.meta = meta;
+        self.ns = ns;
+        Ok(Some(Commit { message, update }))
+    }
+
+    /// Applies a causally-ready remote operation (protocol §4.2–§4.4). Returns
+    /// [`Applied::Duplicate`] if its ticks were seen already; fails with
+    /// [`CoreError::OutOfOrder`] (nothing changed) if it is not causally ready or its `prev`
+    /// shows a gap. A fused operation overlapping what was already applied is cut first. The
+    /// local clock joins the operation's time and ticks twice (the second tick is the time of any
+    /// constraint resolution).
+    pub fn apply(&mut self, msg: OperationMessage) -> Result<Applied, CoreError> {
+        let OperationMessage { prev, op } = msg;
+        let time = op.time.clone();
+        if self.meta.clock.any_non_id_lt(&time) {
+            return Err(CoreError::OutOfOrder(format!(
+                "operation {time} is not causally ready at {}",
+                self.meta.clock
+            )));
+        }
+        let seen = self.meta.clock.get_ticks(&time).unwrap_or(0);
+        if time.ticks() <= seen {
+            return Ok(Applied::Duplicate);
+        }
+        if prev > seen {
+            return Err(CoreError::OutOfOrder(format!(
+                "operation {time} follows tick {prev}, but only {seen} were seen"
+            )));
+        }
+        if self.meta.gwc.is_blocked(&time).unwrap_or(false)
+            || (op.agreed.is_none() && self.meta.agreed.as_ref().is_some_and(|a| time.any_lt(a)))
+        {
+            return Ok(Applied::Ignored);
+        }
+        check_operation(&op)?;
+        let joined = self.meta.clock.update(&time)?;
+
+        let snap = self.store.snapshot();
+        let gwc_seen = self.meta.gwc.get_ticks(&time).unwrap_or(0);
+        let op = if gwc_seen >= op.from {
+            let history =
+                journal::seen_history(&snap, &time, &op.principal, gwc_seen, op.from, &self.ns)?;
+            let mut cut = op;
+            for past in &history {
+                cut = cut.cut(past)?;
+            }
+            cut
+        } else {
+            op
+        };
+
+        let mut w = Working::new(&snap, self.ns.clone());
+        let mut removed = Vec::new();
+        for (t, theirs) in &op.deletes {
+            let e = w.entry(t, false)?;
+            if !e.present() {
+                continue;
+            }
+            e.now.retain(|tid| !theirs.contains(tid));
+            if !e.present() {
+                removed.push(t.clone());
+            }
+        }
+        let mut inserted = Vec::with_capacity(op.inserts.len());
+        for (t, tids) in &op.inserts {
+            let e = w.entry(t, true)?;
+            for tid in tids {
+                e.add(*tid);
+            }
+            inserted.push(t.clone());
+        }
+        let mut update = Update {
+            ticks: 0,
+            deletes: removed,
+            inserts: inserted,
+        };
+        minimise(&mut update);
+
+        let op_time = joined.ticked();
+        let cxn_time = op_time.ticked();
+        let cxn = self.resolve(&mut w, &update, &cxn_time)?;
+
+        let mut meta = self.meta.clone();
+        let ns = w.ns.clone();
+        let (mut batch, delta) = w.into_batch();
+        meta.count = meta.count.saturating_add_signed(delta);
+        meta.gwc = meta.gwc.set(&time)?;
+        if op.agreed.is_some() {
+            meta.agreed = Some(time.clone());
+        }
+        let entry = OperationMessage { prev: gwc_seen, op };
+        journal::put_entry(&mut batch, op_time.ticks(), &entry, &ns)?;
+        let resolution = match cxn {
+            Some((cxn_op, cxn_update)) => {
+                let prev = meta.gwc.get_ticks(&cxn_time).unwrap_or(0);
+                meta.gwc = meta.gwc.set(&cxn_time)?;
+                let msg = OperationMessage { prev, op: cxn_op };
+                journal::put_entry(&mut batch, cxn_time.ticks(), &msg, &ns)?;
+                append(&mut update, cxn_update);
+                Some(msg)
+            }
+            None => None,
+        };
+        meta.clock = cxn_time;
+        update.ticks = meta.clock.ticks();
+        batch.put(keys::META_KEY.to_vec(), meta.encode());
+        drop(snap);
+        self.store.write(batch)?;
+        self.meta = meta;
+        self.ns = ns;
+        Ok(Applied::Applied { update, resolution })
+    }
+
+    /// Runs the constraints' `apply` hooks over the staged state; stages their assertions as one
+    /// constraint operation at `cxn_time`, returned with its own update.
+    fn resolve<T: StoreSnapshot>(
+        &self,
+        w: &mut Working<'_, T>,
+        update: &Update,
+        cxn_time: &TreeClock,
+    ) -> Result<Option<(Operation, Update)>, CoreError> {
+        if self.constraints.is_empty() {
+            return Ok(None);
+        }
+        let patch = Patch {
+            deletes: update.deletes.clone(),
+            inserts: update.inserts.clone(),
+        };
+        let cxn_tid = cxn_time.hash();
+        let mut deletes: Vec<(Triple, Vec<Tid>)> = Vec::new();
+        let mut inserts: Vec<Triple> = Vec::new();
+        let mut cxn_update = Update::default();
+        for c in &self.constraints {
+            let asserted = c.apply(&w.view(), &patch)?;
+            for t in &asserted.deletes {
+                let e = w.entry(t, false)?;
+                if !e.present() {
+                    continue;
+                }
+                let mut tids = std::mem::take(&mut e.now);
+                // Deleting an insert of this same resolution cancels it.
+                if let Ok(i) = tids.binary_search(&cxn_tid) {
+                    tids.remove(i);
+                    inserts.retain(|x| x != t);
+                }
+                cxn_update.inserts.retain(|x| x != t);
+                if !tids.is_empty() {
+                    match deletes.iter_mut().find(|(x, _)| x == t) {
+                        Some((_, old)) => old.extend(tids),
+                        None => deletes.push((t.clone(), tids)),
+                    }
+                    cxn_update.deletes.push(t.clone());
+                }
+            }
+            for t in &asserted.inserts {
+                if w.entry(t, true)?.add(cxn_tid) {
+                    inserts.push(t.clone());
+                    cxn_update.inserts.push(t.clone());
+                }
+            }
+        }
+        if deletes.is_empty() && inserts.is_empty() {
+            return Ok(None);
+        }
+        minimise(&mut cxn_update);
+        let op = Operation {
+            from: cxn_time.ticks(),
+            time: cxn_time.clone(),
+            deletes,
+            inserts: inserts.into_iter().map(|t| (t, vec![cxn_tid])).collect(),
+            principal: None,
+            agreed: None,
+        };
+        Ok(Some((op, cxn_update)))
+    }
+
+    /// The journal's operations since the requester's `time` (protocol §4.5), in local order,
+    /// with their original `prev`; `None` if `time` is before the journal's start.
+    pub fn operations_since(
+        &self,
+        time: &TreeClock,
+    ) -> Result<Option<Vec<OperationMessage>>, CoreError> {
+        let snap = self.store.snapshot();
+        journal::operations_since(&snap, time, &self.meta.clock, self.meta.start, &self.ns)
+    }
+
+    /// Every journal entry with its local tick, in local order (for diagnostics and tests).
+    pub fn journal(&self) -> Result<Vec<journal::JournalEntry>, CoreError> {
+        let snap = self.store.snapshot();
+        journal::entries_after(&snap, 0, &self.ns).collect()
+    }
+
+    /// The operation with a TID, from the journal or a snapshot's past operations.
+    pub fn operation(&self, tid: &Tid) -> Result<Option<Operation>, CoreError> {
+        journal::operation(&self.store.snapshot(), tid, &self.ns)
+    }
+
+    /// Serves a snapshot (protocol §4.6). With `new_clock`, forks the local clock at the last
+    /// public tick: the right half is for the new clone and the left half, restored to the
+    /// current ticks, becomes ours (persisted before returning).
+    pub fn take_snapshot(&mut self, new_clock: bool) -> Result<Snapshot<S::Snapshot>, CoreError> {
+        let clock = if new_clock {
+            let ours = &self.meta.clock;
+            let public = self.meta.gwc.get_ticks(ours).unwrap_or(0);
+            let (left, right) = ours.ticked_to(public)?.forked();
+            let mut meta = self.meta.clone();
+            meta.clock = left.ticked_to(ours.ticks())?;
+            let mut batch = Batch::new();
+            batch.put(keys::META_KEY.to_vec(), meta.encode());
+            self.store.write(batch)?;
+            self.meta = meta;
+            Some(right)
+        } else {
+            None
+        };
+        let state = self.state();
+        let genesis = TreeClock::genesis().hash();
+        let mut operations = Vec::new();
+        let mut done = HashSet::new();
+        for tid in self.meta.gwc.tids() {
+            if tid == genesis || !done.insert(tid) {
+                continue;
+            }
+            let snap = state.snapshot();
+            let Some(latest) = journal::operation(snap, &tid, &self.ns)? else {
+                continue;
+            };
+            let history = journal::seen_history(
+                snap,
+                &latest.time,
+                &latest.principal,
+                latest.ticks(),
+                1,
+                &self.ns,
+            )?;
+            let mut fused: Option<Operation> = None;
+            for op in history {
+                fused = Some(match fused {
+                    Some(f) => f.fuse(&op)?,
+                    None => op,
+                });
+            }
+            operations.push(fused.unwrap_or(latest));
+        }
+        Ok(Snapshot {
+            clock,
+            gwc: self.meta.gwc.clone(),
+            agreed: self.meta.agreed.clone(),
+            state,
+            operations,
+        })
+    }
+}
+
+/// Rejects operations whose lists are malformed: an insert TID outside the operation's own
+/// ticks (which could resurrect another operation's insert) or a delete without TIDs.
+fn check_operation(op: &Operation) -> Result<(), CoreError> {
+    let ticks = op.time.ticks();
+    if op.from > ticks || op.from == 0 {
+        return Err(CoreError::BadOperation(format!(
+            "range {}..={ticks} is empty",
+            op.from
+        )));
+    }
+    if op.deletes.iter().any(|(_, tids)| tids.is_empty()) {
+        return Err(CoreError::BadOperation("a delete without TIDs".into()));
+    }
+    let mut wanted: HashSet<Tid> = op
+        .inserts
+        .iter()
+        .flat_map(|(_, tids)| tids.iter().copied())
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    wanted.remove(&op.time.hash());
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    if ticks - op.from > MAX_FUSED_SPAN {
+        return Err(CoreError::BadOperation("fused range too long".into()));
+    }
+    for tick in (op.from..ticks).rev() {
+        wanted.remove(&op.time.ticked_to(tick)?.hash());
+        if wanted.is_empty() {
+            return Ok(());
+        }
+    }
+    Err(CoreError::BadOperation(format!(
+        "insert TIDs {wanted:?} are not from ticks {}..={ticks} of {}",
+        op.from, op.time
+    )))
+}
+
+/// `del(a) + ins(a) = ins(a)` (m-ld-js `MutableOperation.minimise`).
+fn minimise(update: &mut Update) {
+    if update.deletes.is_empty() || update.inserts.is_empty() {
+        return;
+    }
+    let inserted: HashSet<&Triple> = update.inserts.iter().collect();
+    update.deletes.retain(|t| !inserted.contains(t));
+}
+
+/// Sequential composition of updates (m-ld-js `MutableOperation.append`): `ins(a)` then
+/// `del(a)` is `del(a)`.
+fn append(update: &mut Update, next: Update) {
+    let deleted: HashSet<&Triple> = next.deletes.iter().collect();
+    update.inserts.retain(|t| !deleted.contains(t));
+    for t in next.deletes {
+        if !update.deletes.contains(&t) {
+            update.deletes.push(t);
+        }
+    }
+    for t in next.inserts {
+        if !update.inserts.contains(&t) {
+            update.inserts.push(t);
+        }
+    }
+    minimise(update);
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,666 @@
+//! json-rql subjects → SPARQL triple patterns: identifiers, property keys, variables, values
+//! (features.md §1.3), nested subjects, inline filters and inline binds. Holds the
+//! [`Translator`], the per-request state (context, fresh variables, skolem minting) that the
+//! expression, group and query translations extend.
+//!
+//! Owns only the shape of subjects; must not evaluate anything or read the graph.
+
+use crate::context::{Context, TermDefinition, TypeMapping};
+use crate::error::{JrqlError, abridge};
+use crate::ns;
+use crate::value::{boolean_literal, canonical_double, json_literal, number_lexical_for, number_literal};
+use oxrdf::{Literal, NamedNode, Variable};
+use serde_json::{Map, Value};
+use spargebra::algebra::Expression;
+use spargebra::term::{NamedNodePattern, TermPattern, TriplePattern};
+use std::collections::HashMap;
+
+/// How subjects are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Querying: missing ids are fresh variables; inline constraints are filters; a top-level
+    /// reference matches any property of its subject.
+    Match,
+    /// Writing: missing ids are skolem IRIs; inline constraints are binds; variables are
+    /// allowed, to be filled from solutions.
+    Load,
+}
+
+/// A triple pattern produced from a subject, with the variable standing for the value it
+/// replaces when it comes from an `@update` or an inline bind.
+#[derive(Clone, Debug)]
+pub(crate) struct PatternTriple {
+    pub triple: TriplePattern,
+    pub before: Option<Variable>,
+}
+
+/// Everything a group of subjects translates to.
+#[derive(Default, Debug)]
+pub(crate) struct Patterns {
+    pub triples: Vec<PatternTriple>,
+    /// Inline filters found in match mode, to be ANDed over the group.
+    pub filters: Vec<Expression>,
+    /// Inline binds found in load mode, `(result, expression)`, to extend solutions.
+    pub binds: Vec<(Variable, Expression)>,
+}
+
+impl Patterns {
+    pub(crate) fn triple_patterns(&self) -> Vec<TriplePattern> {
+        self.triples.iter().map(|t| t.triple.clone()).collect()
+    }
+}
+
+/// Prefix of the names of variables the engine introduces. `-` cannot start a json-rql
+/// variable name, so these never clash with the user's and are never selected by `*`.
+const HIDDEN_PREFIX: char = '-';
+
+/// Whether a variable was introduced by the engine rather than named by the user.
+pub(crate) fn is_hidden(variable: &Variable) -> bool {
+    variable.as_str().starts_with(HIDDEN_PREFIX)
+}
+
+/// A json-rql variable token: `"?"` (anonymous) or `"?name"` with a SPARQL VARNAME.
+pub(crate) enum VarToken {
+    Anonymous,
+    Named(Variable),
+}
+
+/// Parses a string as a variable token, if it is one.
+pub(crate) fn var_token(s: &str) -> Option<VarToken> {
+    let name = s.strip_prefix('?')?;
+    if name.is_empty() {
+        return Some(VarToken::Anonymous);
+    }
+    Variable::new(name).ok().map(VarToken::Named)
+}
+
+/// Per-request translation state.
+pub(crate) struct Translator<'c> {
+    pub ctx: &'c Context,
+    next_var: usize,
+    genid: Option<&'c mut dyn FnMut() -> String>,
+    /// Named user variables, in order of first appearance.
+    pub user_vars: Vec<Variable>,
+    /// Blank node labels seen in match mode, each standing for a hidden variable.
+    blank_vars: HashMap<String, Variable>,
+    /// Whether `_:` identifiers are errors (in writes) rather than variables (in queries).
+    pub reject_blank_ids: bool,
+}
+
+impl<'c> Translator<'c> {
+    pub(crate) fn new(ctx: &'c Context) -> Self {
+        Translator {
+            ctx,
+            next_var: 0,
+            genid: None,
+            user_vars: Vec::new(),
+            blank_vars: HashMap::new(),
+            reject_blank_ids: false,
+        }
+    }
+
+    pub(crate) fn with_genid(ctx: &'c Context, genid: &'c mut dyn FnMut() -> String) -> Self {
+        let mut translator = Translator::new(ctx);
+        translator.genid = Some(genid);
+        translator.reject_blank_ids = true;
+        translator
+    }
+
+    /// A fresh hidden variable.
+    pub(crate) fn fresh(&mut self) -> Variable {
+        self.next_var += 1;
+        Variable::new_unchecked(format!("{HIDDEN_PREFIX}{}", self.next_var))
+    }
+
+    fn note_user_var(&mut self, variable: &Variable) {
+        if !self.user_vars.contains(variable) {
+            self.user_vars.push(variable.clone());
+        }
+    }
+
+    /// The variable for a token string, if it is one (anonymous tokens are fresh variables).
+    pub(crate) fn variable(&mut self, s: &str) -> Option<Variable> {
+        match var_token(s)? {
+            VarToken::Anonymous => Some(self.fresh()),
+            VarToken::Named(v) => {
+                self.note_user_var(&v);
+                Some(v)
+            }
+        }
+    }
+
+    fn skolem(&mut self) -> Result<NamedNode, JrqlError> {
+        match self.genid.as_mut() {
+            Some(genid) => {
+                let id = genid();
+                Ok(NamedNode::new_unchecked(self.ctx.skolem_iri(&id)))
+            }
+            None => Err(JrqlError::bad("identifiers cannot be minted here")),
+        }
+    }
+
+    /// Expands an identifier (subject id or reference) to an IRI, variable or (in queries)
+    /// blank-node variable.
+    pub(crate) fn id_term(&mut self, id: &str) -> Result<TermPattern, JrqlError> {
+        if let Some(v) = self.variable(id) {
+            return Ok(TermPattern::Variable(v));
+        }
+        if let Some(label) = id.strip_prefix("_:") {
+            if self.reject_blank_ids {
+                return Err(JrqlError::bad(format!(
+                    "blank node identifier {id:?} cannot be written: give the subject an IRI, \
+                     or omit @id to have one minted"
+                )));
+            }
+            let next = self.blank_vars.len() + 1;
+            let var = self
+                .blank_vars
+                .entry(label.to_string())
+                .or_insert_with(|| Variable::new_unchecked(format!("{HIDDEN_PREFIX}b{next}")))
+                .clone();
+            return Ok(TermPattern::Variable(var));
+        }
+        Ok(TermPattern::NamedNode(NamedNode::new_unchecked(
+            self.ctx.expand_iri(id, false)?,
+        )))
+    }
+
+    /// Expands a vocabulary term (property key, `@type` value, `@vocab` reference).
+    pub(crate) fn vocab_term(&mut self, term: &str) -> Result<TermPattern, JrqlError> {
+        if let Some(v) = self.variable(term) {
+            return Ok(TermPattern::Variable(v));
+        }
+        Ok(TermPattern::NamedNode(NamedNode::new_unchecked(
+            self.ctx.expand_iri(term, true)?,
+        )))
+    }
+
+    /// Translates a subject, or an array of subjects (nested arrays flattened, nulls ignored),
+    /// appending to `out`.
+    pub(crate) fn subjects(
+        &mut self,
+        json: &Value,
+        mode: Mode,
+        update: bool,
+        out: &mut Patterns,
+    ) -> Result<(), JrqlError> {
+        match json {
+            Value::Null => Ok(()),
+            Value::Array(items) => items
+                .iter()
+                .try_for_each(|item| self.subjects(item, mode, update, out)),
+            Value::Object(object) => self.subject(object, mode, update, None, out).map(|_| ()),
+            other => Err(JrqlError::bad(format!(
+                "expected a subject (JSON object), found {}",
+                abridge(other)
+            ))),
+        }
+    }
+
+    /// Translates one subject; `outer` is the referencing subject and property, if nested.
+    /// Returns the subject's identity term.
+    fn subject(
+        &mut self,
+        object: &Map<String, Value>,
+        mode: Mode,
+        update: bool,
+        outer: Option<(&TermPattern, &NamedNodePattern)>,
+        out: &mut Patterns,
+    ) -> Result<Option<TermPattern>, JrqlError> {
+        for key in object.keys() {
+            check_subject_key(key, outer.is_none())?;
+        }
+        let has_properties = object.keys().any(|k| k != "@id" && k != "@context");
+        let id = match object.get("@id") {
+            Some(Value::String(id)) => self.id_term(id)?,
+            Some(other) => {
+                return Err(JrqlError::bad(format!(
+                    "@id must be a string, found {}",
+                    abridge(other)
+                )));
+            }
+            None if outer.is_none() && !has_properties => return Ok(None),
+            None => match mode {
+                Mode::Match => TermPattern::Variable(self.fresh()),
+                Mode::Load => TermPattern::NamedNode(self.skolem()?),
+            },
+        };
+        match outer {
+            Some((outer_id, property)) => self.push(
+                out,
+                update,
+                TriplePattern {
+                    subject: outer_id.clone(),
+                    predicate: property.clone(),
+                    object: id.clone(),
+                },
+                None,
+            ),
+            None if mode == Mode::Match && !has_properties => {
+                // A top-level reference matches a subject having any property.
+                let (p, o) = (self.fresh(), self.fresh());
+                out.triples.push(PatternTriple {
+                    triple: TriplePattern {
+                        subject: id.clone(),
+                        predicate: NamedNodePattern::Variable(p),
+                        object: TermPattern::Variable(o),
+                    },
+                    before: None,
+                });
+            }
+            None => {}
+        }
+        for (key, value) in object {
+            if key == "@id" || key == "@context" {
+                continue;
+            }
+            let predicate = if key == "@type" {
+                NamedNodePattern::NamedNode(NamedNode::new_unchecked(ns::RDF_TYPE))
+            } else {
+                match self.vocab_term(key)? {
+                    TermPattern::Variable(v) => NamedNodePattern::Variable(v),
+                    TermPattern::NamedNode(n) => NamedNodePattern::NamedNode(n),
+                    _ => return Err(JrqlError::bad(format!("{key:?} is not a property"))),
+                }
+            };
+            let def = self.ctx.term(key).cloned();
+            self.values(&id, key, &predicate, def.as_ref(), value, mode, update, out)?;
+        }
+        Ok(Some(id))
+    }
+
+    fn push(
+        &mut self,
+        out: &mut Patterns,
+        update: bool,
+        triple: TriplePattern,
+        before: Option<Variable>,
+    ) {
+        let before = match before {
+            Some(b) => Some(b),
+            None if update => Some(self.fresh()),
+            None => None,
+        };
+        out.triples.push(PatternTriple { triple, before });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn values(
+        &mut self,
+        subject: &TermPattern,
+        key: &str,
+        predicate: &NamedNodePattern,
+        def: Option<&TermDefinition>,
+        value: &Value,
+        mode: Mode,
+        update: bool,
+        out: &mut Patterns,
+    ) -> Result<(), JrqlError> {
+        let is_json = def.is_some_and(|d| d.type_mapping == Some(TypeMapping::Json));
+        match value {
+            Value::Null => Ok(()),
+            Value::Array(items) if !is_json => items.iter().try_for_each(|item| {
+                self.values(subject, key, predicate, def, item, mode, update, out)
+            }),
+            Value::Object(object) if !is_json || object.contains_key("@value") => {
+                if let Some(set) = object.get("@set") {
+                    if object.len() > 1 {
+                        return Err(JrqlError::bad(format!(
+                            "@set cannot have other keys: {}",
+                            abridge(value)
+                        )));
+                    }
+                    return self.values(subject, key, predicate, def, set, mode, update, out);
+                }
+                if object.contains_key("@list") {
+                    return Err(JrqlError::unsupported(
+                        "@list",
+                        format!("lists are not yet supported (property {key:?})"),
+                    ));
+                }
+                if let Some(operators) = inline_constraint(object) {
+                    return self.inline_constraint(subject, predicate, object, operators, mode, out);
+                }
+                if object.contains_key("@value") {
+                    let object_term = self.value_object(object)?;
+                    return self.emit(subject, predicate, object_term, update, out);
+                }
+                if key == "@type" {
+                    let class = self.type_reference(object)?;
+                    return self.emit(subject, predicate, class, update, out);
+                }
+                if let Some(vocab) = object.get("@vocab") {
+                    if object.len() > 1 {
+                        return Err(JrqlError::bad(format!(
+                            "a @vocab reference cannot have other keys: {}",
+                            abridge(value)
+                        )));
+                    }
+                    let Value::String(vocab) = vocab else {
+                        return Err(JrqlError::bad(format!(
+                            "@vocab must be a string, found {}",
+                            abridge(vocab)
+                        )));
+                    };
+                    let iri = self.vocab_term(vocab)?;
+                    return self.emit(subject, predicate, iri, update, out);
+                }
+                self.subject(object, mode, update, Some((subject, predicate)), out)?;
+                Ok(())
+            }
+            atom => {
+                let object_term = self.atom(key, def, atom)?;
+                self.emit(subject, predicate, object_term, update, out)
+            }
+        }
+    }
+
+    fn emit(
+        &mut self,
+        subject: &TermPattern,
+        predicate: &NamedNodePattern,
+        object: TermPattern,
+        update: bool,
+        out: &mut Patterns,
+    ) -> Result<(), JrqlError> {
+        self.push(
+            out,
+            update,
+            TriplePattern {
+                subject: subject.clone(),
+                predicate: predicate.clone(),
+                object,
+            },
+            None,
+        );
+        Ok(())
+    }
+
+    fn inline_constraint(
+        &mut self,
+        subject: &TermPattern,
+        predicate: &NamedNodePattern,
+        object: &Map<String, Value>,
+        operators: Vec<(&String, &Value)>,
+        mode: Mode,
+        out: &mut Patterns,
+    ) -> Result<(), JrqlError> {
+        let variable = match object.get("@value") {
+            None => self.fresh(),
+            Some(Value::String(s)) => self.variable(s).ok_or_else(|| {
+                JrqlError::bad(format!(
+                    "the @value of an inline constraint must be a variable, found {s:?}"
+                ))
+            })?,
+            Some(other) => {
+                return Err(JrqlError::bad(format!(
+                    "the @value of an inline constraint must be a variable, found {}",
+                    abridge(other)
+                )));
+            }
+        };
+        match mode {
+            Mode::Match => {
+                for (operator, args) in operators {
+                    let filter = self.inline_operator(operator, &variable, args)?;
+                    out.filters.push(filter);
+                }
+                out.triples.push(PatternTriple {
+                    triple: TriplePattern {
+                        subject: subject.clone(),
+                        predicate: predicate.clone(),
+                        object: TermPattern::Variable(variable),
+                    },
+                    before: None,
+                });
+            }
+            Mode::Load => {
+                let [(operator, args)] = operators.as_slice() else {
+                    return Err(JrqlError::bad(format!(
+                        "an inline bind must have exactly one operator: {}",
+                        abridge(&Value::Object(object.clone()))
+                    )));
+                };
+                let expression = self.inline_operator(operator, &variable, args)?;
+                let result = self.fresh();
+                out.binds.push((result.clone(), expression));
+                out.triples.push(PatternTriple {
+                    triple: TriplePattern {
+                        subject: subject.clone(),
+                        predicate: predicate.clone(),
+                        object: TermPattern::Variable(result),
+                    },
+                    before: Some(variable),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A `@type` value given as an object: a reference or vocabulary reference.
+    fn type_reference(&mut self, object: &Map<String, Value>) -> Result<TermPattern, JrqlError> {
+        match (object.get("@id"), object.get("@vocab"), object.len()) {
+            (Some(Value::String(id)), None, 1) => self.id_term(id),
+            (None, Some(Value::String(vocab)), 1) => self.vocab_term(vocab),
+            _ => Err(JrqlError::bad(format!(
+                "@type values must be strings or references, found {}",
+                abridge(&Value::Object(object.clone()))
+            ))),
+        }
+    }
+
+    /// A JSON-LD value object `{"@value", "@type"?, "@language"?}` (the `@value` may be a
+    /// variable).
+    pub(crate) fn value_object(
+        &mut self,
+        object: &Map<String, Value>,
+    ) -> Result<TermPattern, JrqlError> {
+        for key in object.keys() {
+            match key.as_str() {
+                "@value" | "@type" | "@language" => {}
+                "@id" => {
+                    return Err(JrqlError::unsupported(
+                        "@id",
+                        "value objects with an identity (shared datatypes) are not supported",
+                    ));
+                }
+                "@index" | "@direction" => {
+                    return Err(JrqlError::unsupported(
+                        key.as_str(),
+                        "not supported in a value object",
+                    ));
+                }
+                other => {
+                    return Err(JrqlError::bad(format!(
+                        "unexpected key {other:?} in value object {}",
+                        abridge(&Value::Object(object.clone()))
+                    )));
+                }
+            }
+        }
+        let value = object.get("@value").unwrap_or(&Value::Null);
+        if let Value::String(s) = value
+            && let Some(v) = self.variable(s)
+        {
+            return Ok(TermPattern::Variable(v));
+        }
+        let language = object.get("@language");
+        let datatype = object.get("@type");
+        let literal = match (datatype, language) {
+            (Some(_), Some(_)) => {
+                return Err(JrqlError::bad(format!(
+                    "a value object cannot have both @type and @language: {}",
+                    abridge(&Value::Object(object.clone()))
+                )));
+            }
+            (None, Some(Value::String(tag))) => match value {
+                Value::String(s) => language_literal(s, tag)?,
+                other => {
+                    return Err(JrqlError::bad(format!(
+                        "a language-tagged @value must be a string, found {}",
+                        abridge(other)
+                    )));
+                }
+            },
+            (None, Some(other)) => {
+                return Err(JrqlError::bad(format!(
+                    "@language must be a string, found {}",
+                    abridge(other)
+                )));
+            }
+            (Some(Value::String(t)), None) if t == "@json" => json_literal(value),
+            (Some(Value::String(t)), None) => {
+                let datatype = self.ctx.expand_iri(t, true)?;
+                typed_literal(value, &datatype)?
+            }
+            (Some(other), None) => {
+                return Err(JrqlError::bad(format!(
+                    "the @type of a value object must be a string, found {}",
+                    abridge(other)
+                )));
+            }
+            (None, None) => match value {
+                Value::String(s) => Literal::new_simple_literal(s.clone()),
+                Value::Number(n) => number_literal(n),
+                Value::Bool(b) => boolean_literal(*b),
+                other => {
+                    return Err(JrqlError::bad(format!(
+                        "@value must be a string, number or boolean, found {}",
+                        abridge(other)
+                    )));
+                }
+            },
+        };
+        Ok(TermPattern::Literal(literal))
+    }
+
+    /// An atomic property value (string, number, boolean, or any JSON under a `@json` term),
+    /// coerced by the property's term definition.
+    pub(crate) fn atom(
+        &mut self,
+        key: &str,
+        def: Option<&TermDefinition>,
+        value: &Value,
+    ) -> Result<TermPattern, JrqlError> {
+        if let Value::String(s) = value
+            && let Some(v) = self.variable(s)
+        {
+            return Ok(TermPattern::Variable(v));
+        }
+        if key == "@type" {
+            return match value {
+                Value::String(s) => self.vocab_term(s),
+                other => Err(JrqlError::bad(format!(
+                    "@type values must be strings, found {}",
+                    abridge(other)
+                ))),
+            };
+        }
+        let mapping = def.and_then(|d| d.type_mapping.as_ref());
+        if mapping == Some(&TypeMapping::Json) {
+            return Ok(TermPattern::Literal(json_literal(value)));
+        }
+        let literal = match value {
+            Value::String(s) => match mapping {
+                Some(TypeMapping::Id) => return self.id_term(s),
+                Some(TypeMapping::Vocab) => return self.vocab_term(s),
+                Some(TypeMapping::Datatype(dt)) => typed_literal(value, dt)?,
+                Some(TypeMapping::Json) | None => {
+                    let language = match def.and_then(|d| d.language.as_ref()) {
+                        Some(language) => language.as_deref(),
+                        None => self.ctx.default_language(),
+                    };
+                    match language {
+                        Some(tag) => language_literal(s, tag)?,
+                        None => Literal::new_simple_literal(s.clone()),
+                    }
+                }
+            },
+            Value::Number(n) => match mapping {
+                Some(TypeMapping::Datatype(dt)) => {
+                    Literal::new_typed_literal(number_lexical_for(n, dt), NamedNode::new_unchecked(dt))
+                }
+                _ => number_literal(n),
+            },
+            Value::Bool(b) => match mapping {
+                Some(TypeMapping::Datatype(dt)) => {
+                    Literal::new_typed_literal(b.to_string(), NamedNode::new_unchecked(dt))
+                }
+                _ => boolean_literal(*b),
+            },
+            other => {
+                return Err(JrqlError::bad(format!(
+                    "unexpected value {} for {key:?}",
+                    abridge(other)
+                )));
+            }
+        };
+        Ok(TermPattern::Literal(literal))
+    }
+}
+
+/// A literal of the given datatype from a JSON string, number or boolean; `xsd:double` lexical
+/// forms are canonicalised.
+pub(crate) fn typed_literal(value: &Value, datatype: &str) -> Result<Literal, JrqlError> {
+    let dt = NamedNode::new_unchecked(datatype);
+    match value {
+        Value::String(s) if datatype == ns::XSD_DOUBLE => match s.trim().parse::<f64>() {
+            Ok(d) => Ok(Literal::new_typed_literal(canonical_double(d), dt)),
+            Err(_) => Err(JrqlError::bad(format!("{s:?} is not a valid xsd:double"))),
+        },
+        Value::String(s) => Ok(Literal::new_typed_literal(s.clone(), dt)),
+        Value::Number(n) => Ok(Literal::new_typed_literal(number_lexical_for(n, datatype), dt)),
+        Value::Bool(b) => Ok(Literal::new_typed_literal(b.to_string(), dt)),
+        other => Err(JrqlError::bad(format!(
+            "@value must be a string, number or boolean unless @type is @json, found {}",
+            abridge(other)
+        ))),
+    }
+}
+
+fn language_literal(value: &str, tag: &str) -> Result<Literal, JrqlError> {
+    Literal::new_language_tagged_literal(value, tag)
+        .map_err(|e| JrqlError::bad(format!("invalid language tag {tag:?}: {e}")))
+}
+
+/// The operator entries of an inline constraint (`{"@gt": 40}` or `{"@value": "?a", "@gt":
+/// 38}`), or `None` if the object is not one.
+pub(crate) fn inline_constraint(object: &Map<String, Value>) -> Option<Vec<(&String, &Value)>> {
+    let mut operators = Vec::new();
+    for (key, value) in object {
+        if key == "@value" {
+            continue;
+        }
+        if !crate::expr::is_operator(key) {
+            return None;
+        }
+        operators.push((key, value));
+    }
+    (!operators.is_empty()).then_some(operators)
+}
+
+/// Rejects subject keys this engine does not support, naming them (5011).
+fn check_subject_key(key: &str, top_level: bool) -> Result<(), JrqlError> {
+    if !key.starts_with('@') {
+        return Ok(());
+    }
+    match key {
+        "@id" | "@type" => Ok(()),
+        "@context" if top_level => Ok(()),
+        "@context" => Err(JrqlError::unsupported(
+            "@context",
+            "nested contexts are not supported; put @context at the top level",
+        )),
+        "@list" | "@item" | "@index" => Err(JrqlError::unsupported(
+            key,
+            "lists are not yet supported",
+        )),
+        "@value" | "@language" | "@set" => Err(JrqlError::bad(format!(
+            "{key} is not allowed in a subject"
+        ))),
+        _ if crate::expr::is_operator(key) => Err(JrqlError::bad(format!(
+            "operator {key} is not allowed as a subject key"
+        ))),
+        _ => Err(JrqlError::unsupported(key, "unknown or unsupported keyword in a subject")),
+    }
+}

@@ -1,0 +1,429 @@
+//! Rendering RDF back to json-rql (features.md §1.4): subject ids compacted against `@base`,
+//! property keys chosen by term selection against the value, one value as a scalar and several
+//! as a sorted array, literals in their m-ld JSON forms (§1.3), references as `{"@id"}`.
+//!
+//! Owns only triples → JSON; must not evaluate queries or parse patterns.
+
+use crate::context::{Context, TermDefinition, TypeMapping};
+use crate::ns;
+use crate::value::{inline_json, parse_json_literal};
+use oxrdf::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+use serde_json::{Map, Value};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// Renders triples as a list of partial subjects (the m-ld `GraphSubjects` shape, as used for
+/// the `@delete` and `@insert` of a `MeldUpdate`), one per distinct subject in order of first
+/// appearance. Only the given triples' properties appear.
+pub fn render_subjects(triples: &[Triple], ctx: &Context) -> Vec<Value> {
+    let mut order: Vec<&NamedOrBlankNode> = Vec::new();
+    let mut by_subject: HashMap<&NamedOrBlankNode, Vec<(&NamedNode, &Term)>> = HashMap::new();
+    for triple in triples {
+        let entry = by_subject.entry(&triple.subject).or_insert_with(|| {
+            order.push(&triple.subject);
+            Vec::new()
+        });
+        entry.push((&triple.predicate, &triple.object));
+    }
+    order
+        .into_iter()
+        .filter_map(|subject| {
+            let properties = by_subject.remove(subject)?;
+            let id = render_subject_id(ctx, subject);
+            render_subject(ctx, id, properties)
+        })
+        .collect()
+}
+
+/// The `@id` of a subject: compacted against `@base`, or `_:label` for a blank node.
+pub(crate) fn render_subject_id(ctx: &Context, subject: &NamedOrBlankNode) -> String {
+    match subject {
+        NamedOrBlankNode::NamedNode(n) => ctx.compact_iri(n.as_str(), false),
+        NamedOrBlankNode::BlankNode(b) => format!("_:{}", b.as_str()),
+    }
+}
+
+/// Renders one subject from its (predicate, object) pairs, or `None` if it has none.
+///
+/// Keys follow `"@id"` in predicate-IRI order (as m-ld-js emits them); values are
+/// de-duplicated and sorted.
+pub(crate) fn render_subject(
+    ctx: &Context,
+    id: String,
+    mut properties: Vec<(&NamedNode, &Term)>,
+) -> Option<Value> {
+    if properties.is_empty() {
+        return None;
+    }
+    properties.sort_by(|a, b| {
+        a.0.as_str()
+            .cmp(b.0.as_str())
+            .then_with(|| term_order(a.1, b.1))
+    });
+    properties.dedup();
+    let mut keyed: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (predicate, object) in properties {
+        let (key, value) = render_property(ctx, predicate, object);
+        match index.get(&key) {
+            Some(&i) => keyed[i].1.push(value),
+            None => {
+                index.insert(key.clone(), keyed.len());
+                keyed.push((key, vec![value]));
+            }
+        }
+    }
+    let mut subject = Map::with_capacity(keyed.len() + 1);
+    subject.insert("@id".into(), Value::String(id));
+    for (key, values) in keyed {
+        subject.insert(key, collapse(values));
+    }
+    Some(Value::Object(subject))
+}
+
+/// One value as itself, several as an array.
+pub(crate) fn collapse(mut values: Vec<Value>) -> Value {
+    if values.len() == 1 {
+        values.pop().unwrap_or(Value::Null)
+    } else {
+        Value::Array(values)
+    }
+}
+
+/// The key and rendered value for one property value.
+pub(crate) fn render_property(ctx: &Context, predicate: &NamedNode, object: &Term) -> (String, Value) {
+    if predicate.as_str() == ns::RDF_TYPE
+        && let Term::NamedNode(class) = object
+    {
+        return ("@type".into(), Value::String(ctx.compact_iri(class.as_str(), true)));
+    }
+    let (key, def) = select_key(ctx, predicate.as_str(), object);
+    let value = render_object(ctx, object, def);
+    (key, value)
+}
+
+/// JSON-LD term selection, reduced: a term for the predicate whose coercion matches the value
+/// exactly, else a plain term, else the `@vocab`-relative, compact or absolute IRI (never a
+/// form that a defined term would capture).
+pub(crate) fn select_key<'c>(
+    ctx: &'c Context,
+    predicate: &str,
+    object: &Term,
+) -> (String, Option<&'c TermDefinition>) {
+    let terms = ctx.terms_for_iri(predicate);
+    if !terms.is_empty() {
+        let defs = || terms.iter().filter_map(|t| ctx.term(t).map(|d| (t, d)));
+        if let Some((term, def)) = defs().find(|(_, d)| matches_exactly(d, object)) {
+            return (term.clone(), Some(def));
+        }
+        if let Some((term, def)) = defs().find(|(_, d)| d.is_plain()) {
+            return (term.clone(), Some(def));
+        }
+    }
+    let key = match ctx.vocab_suffix(predicate) {
+        Some(suffix) => suffix.to_string(),
+        None => ctx
+            .compact_with_prefix(predicate)
+            .unwrap_or_else(|| predicate.to_string()),
+    };
+    (key, None)
+}
+
+fn matches_exactly(def: &TermDefinition, object: &Term) -> bool {
+    match (&def.type_mapping, object) {
+        (Some(TypeMapping::Id | TypeMapping::Vocab), Term::NamedNode(_)) => true,
+        (Some(TypeMapping::Json), Term::Literal(l)) => l.datatype().as_str() == ns::RDF_JSON,
+        (Some(TypeMapping::Datatype(dt)), Term::Literal(l)) => {
+            l.language().is_none() && l.datatype().as_str() == dt
+        }
+        (None, Term::Literal(l)) => match (&def.language, l.language()) {
+            (Some(Some(tag)), Some(lang)) => tag.eq_ignore_ascii_case(lang),
+            (Some(None), None) => l.datatype().as_str() == ns::XSD_STRING,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// The language a plain string under this term would be expanded with.
+fn effective_language<'c>(ctx: &'c Context, def: Option<&'c TermDefinition>) -> Option<&'c str> {
+    match def {
+        Some(def) if def.type_mapping.is_some() => None,
+        Some(TermDefinition {
+            language: Some(language),
+            ..
+        }) => language.as_deref(),
+        _ => ctx.default_language(),
+    }
+}
+
+/// Renders a value under a property whose term definition is `def` (if any).
+pub(crate) fn render_object(ctx: &Context, object: &Term, def: Option<&TermDefinition>) -> Value {
+    let mapping = def.and_then(|d| d.type_mapping.as_ref());
+    match object {
+        Term::NamedNode(iri) => match mapping {
+            Some(TypeMapping::Id) => Value::String(ctx.compact_iri(iri.as_str(), false)),
+            Some(TypeMapping::Vocab) => Value::String(ctx.compact_iri(iri.as_str(), true)),
+            _ => reference(ctx.compact_iri(iri.as_str(), false)),
+        },
+        Term::BlankNode(b) => reference(format!("_:{}", b.as_str())),
+        Term::Literal(literal) => render_literal(ctx, literal, def),
+    }
+}
+
+fn reference(id: String) -> Value {
+    let mut object = Map::new();
+    object.insert("@id".into(), Value::String(id));
+    Value::Object(object)
+}
+
+fn render_literal(ctx: &Context, literal: &Literal, def: Option<&TermDefinition>) -> Value {
+    let mapping = def.and_then(|d| d.type_mapping.as_ref());
+    if let Some(tag) = literal.language() {
+        let plain = mapping.is_none()
+            && effective_language(ctx, def).is_some_and(|l| l.eq_ignore_ascii_case(tag));
+        if plain {
+            return Value::String(literal.value().to_string());
+        }
+        let mut object = Map::new();
+        object.insert("@value".into(), Value::String(literal.value().to_string()));
+        object.insert("@language".into(), Value::String(tag.to_string()));
+        return Value::Object(object);
+    }
+    let datatype = literal.datatype().as_str();
+    if datatype == ns::RDF_JSON
+        && let Some(json) = parse_json_literal(literal)
+    {
+        if mapping == Some(&TypeMapping::Json) {
+            return json;
+        }
+        let mut object = Map::new();
+        object.insert("@value".into(), json);
+        object.insert("@type".into(), Value::String("@json".into()));
+        return Value::Object(object);
+    }
+    if let Some(inline) = inline_json(literal) {
+        let coerced = match mapping {
+            None => true,
+            Some(TypeMapping::Datatype(dt)) => dt == datatype || !inline.is_string(),
+            Some(_) => !inline.is_string(),
+        };
+        let default_language_applies =
+            inline.is_string() && effective_language(ctx, def).is_some();
+        if coerced && !default_language_applies {
+            return inline;
+        }
+        // A plain JSON value here would be re-expanded differently: be explicit.
+        let mut object = Map::new();
+        object.insert("@value".into(), inline);
+        if datatype != ns::XSD_STRING {
+            object.insert(
+                "@type".into(),
+                Value::String(ctx.compact_iri(datatype, true)),
+            );
+        }
+        return Value::Object(object);
+    }
+    if let Some(TypeMapping::Datatype(dt)) = mapping
+        && dt == datatype
+    {
+        return Value::String(literal.value().to_string());
+    }
+    let mut object = Map::new();
+    object.insert(
+        "@type".into(),
+        Value::String(ctx.compact_iri(datatype, true)),
+    );
+    object.insert("@value".into(), Value::String(literal.value().to_string()));
+    Value::Object(object)
+}
+
+/// A total order on values of one property, so that multi-valued output is deterministic:
+/// IRIs, then blank nodes, then numbers (numerically), then strings, then booleans, then other
+/// literals; ties broken lexically.
+pub(crate) fn term_order(a: &Term, b: &Term) -> Ordering {
+    fn rank(term: &Term) -> (u8, Option<f64>) {
+        match term {
+            Term::NamedNode(_) => (0, None),
+            Term::BlankNode(_) => (1, None),
+            Term::Literal(l) => {
+                if l.language().is_some() {
+                    return (3, None);
+                }
+                match l.datatype().as_str() {
+                    ns::XSD_STRING => (3, None),
+                    ns::XSD_BOOLEAN => (4, None),
+                    dt if is_numeric_datatype(dt) => (2, l.value().trim().parse::<f64>().ok()),
+                    _ => (5, None),
+                }
+            }
+        }
+    }
+    let (rank_a, num_a) = rank(a);
+    let (rank_b, num_b) = rank(b);
+    rank_a
+        .cmp(&rank_b)
+        .then_with(|| match (num_a, num_b) {
+            (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        })
+        .then_with(|| lexical(a).cmp(lexical(b)))
+        .then_with(|| a.to_string().cmp(&b.to_string()))
+}
+
+fn lexical(term: &Term) -> &str {
+    match term {
+        Term::NamedNode(n) => n.as_str(),
+        Term::BlankNode(b) => b.as_str(),
+        Term::Literal(l) => l.value(),
+    }
+}
+
+fn is_numeric_datatype(datatype: &str) -> bool {
+    const NUMERIC: [&str; 16] = [
+        "integer", "double", "decimal", "float", "int", "long", "short", "byte",
+        "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger",
+        "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte",
+    ];
+    datatype
+        .strip_prefix("http://www.w3.org/2001/XMLSchema#")
+        .is_some_and(|local| NUMERIC.contains(&local))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx() -> Context {
+        Context::for_domain("test.example.org", None).unwrap()
+    }
+
+    fn iri(s: &str) -> NamedNode {
+        NamedNode::new_unchecked(format!("http://test.example.org/{s}"))
+    }
+
+    fn typed(v: &str, t: &str) -> Term {
+        Literal::new_typed_literal(v, NamedNode::new_unchecked(t)).into()
+    }
+
+    #[test]
+    fn renders_the_features_example_subject() {
+        let fred = iri("fred");
+        let t = |p: &str, o: Term| Triple::new(fred.clone(), iri(p), o);
+        let triples = vec![
+            Triple::new(fred.clone(), NamedNode::new_unchecked(ns::RDF_TYPE), iri("#Person")),
+            t("#name", Literal::new_simple_literal("Fred").into()),
+            t("#nick", Literal::new_simple_literal("Freddy").into()),
+            t("#nick", Literal::new_simple_literal("F").into()),
+            t("#age", typed("40", ns::XSD_INTEGER)),
+            t("#wife", iri("wilma").into()),
+            t("#born", typed("2000-01-01", "http://www.w3.org/2001/XMLSchema#date")),
+            t("#stats", iri(".well-known/genid/abc").into()),
+        ];
+        let rendered = render_subjects(&triples, &ctx());
+        let expected = json!([{
+            "@id": "fred", "age": 40,
+            "born": { "@type": "http://www.w3.org/2001/XMLSchema#date", "@value": "2000-01-01" },
+            "name": "Fred", "nick": ["F", "Freddy"],
+            "stats": { "@id": ".well-known/genid/abc" },
+            "wife": { "@id": "wilma" }, "@type": "Person"
+        }]);
+        assert_eq!(rendered, vec![expected[0].clone()]);
+        // Key order: @id, then predicate IRI order (rdf:type sorts last for this domain).
+        let keys: Vec<&String> = rendered[0].as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            ["@id", "age", "born", "name", "nick", "stats", "wife", "@type"]
+        );
+    }
+
+    #[test]
+    fn partial_subjects_group_by_subject_in_order() {
+        let triples = vec![
+            Triple::new(iri("b"), iri("#x"), Literal::new_simple_literal("1")),
+            Triple::new(iri("a"), iri("#x"), Literal::new_simple_literal("2")),
+            Triple::new(iri("b"), iri("#y"), Literal::new_simple_literal("3")),
+        ];
+        let rendered = render_subjects(&triples, &ctx());
+        assert_eq!(
+            rendered,
+            vec![json!({"@id": "b", "x": "1", "y": "3"}), json!({"@id": "a", "x": "2"})]
+        );
+    }
+
+    #[test]
+    fn literal_forms() {
+        let c = ctx();
+        let r = |t: Term| render_object(&c, &t, None);
+        assert_eq!(r(typed("1.8E0", ns::XSD_DOUBLE)), json!(1.8));
+        assert_eq!(r(typed("2.0E0", ns::XSD_DOUBLE)), json!(2));
+        assert_eq!(r(typed("true", ns::XSD_BOOLEAN)), json!(true));
+        assert_eq!(
+            r(Literal::new_language_tagged_literal("Bonjour", "fr").unwrap().into()),
+            json!({"@value": "Bonjour", "@language": "fr"})
+        );
+        assert_eq!(
+            r(typed(r#"{"a":1}"#, ns::RDF_JSON)),
+            json!({"@value": {"a": 1}, "@type": "@json"})
+        );
+        assert_eq!(
+            r(typed("foo", "http://ex.org/dt")),
+            json!({"@type": "http://ex.org/dt", "@value": "foo"})
+        );
+        assert_eq!(r(iri("#Big").into()), json!({"@id": "#Big"}));
+    }
+
+    #[test]
+    fn term_coercions_shape_output() {
+        let c = ctx()
+            .with_local(&json!({
+                "wife": {"@type": "@id"},
+                "kind": {"@type": "@vocab"},
+                "label": {"@language": "fr"},
+                "data": {"@type": "@json"},
+                "born": {"@type": "http://www.w3.org/2001/XMLSchema#date"},
+                "xsd": "http://www.w3.org/2001/XMLSchema#"
+            }))
+            .unwrap();
+        let s = iri("s");
+        let t = |p: &str, o: Term| Triple::new(s.clone(), iri(p), o);
+        let triples = vec![
+            t("#wife", iri("wilma").into()),
+            t("#kind", iri("#Big").into()),
+            t("#label", Literal::new_language_tagged_literal("Chose", "fr").unwrap().into()),
+            t("#data", typed("[1,2]", ns::RDF_JSON)),
+            t("#born", typed("2000-01-01", "http://www.w3.org/2001/XMLSchema#date")),
+            t("#born", Literal::new_simple_literal("unknown").into()),
+        ];
+        let rendered = render_subjects(&triples, &c);
+        assert_eq!(
+            rendered,
+            vec![json!({
+                "@id": "s",
+                "born": "2000-01-01",
+                "http://test.example.org/#born": "unknown",
+                "data": [1, 2],
+                "kind": "Big",
+                "label": "Chose",
+                "wife": "wilma"
+            })]
+        );
+    }
+
+    #[test]
+    fn values_sort_numerically_then_lexically() {
+        let mut values: Vec<Term> = vec![
+            typed("10", ns::XSD_INTEGER),
+            typed("9", ns::XSD_INTEGER),
+            Literal::new_simple_literal("b").into(),
+            Literal::new_simple_literal("a").into(),
+            iri("x").into(),
+        ];
+        values.sort_by(term_order);
+        let lexicals: Vec<&str> = values.iter().map(lexical).collect();
+        assert_eq!(lexicals, ["http://test.example.org/x", "9", "10", "a", "b"]);
+    }
+}

@@ -1,0 +1,263 @@
+//! Pure conversions between JSON atoms and RDF literals: canonical numbers (m-ld-js lexical
+//! forms), booleans, JSON literals, and the native JSON form of inlined literal types.
+//!
+//! Knows nothing of contexts, patterns or graphs.
+
+use crate::ns;
+use oxrdf::{Literal, NamedNode};
+use serde_json::{Map, Number, Value};
+
+/// The m-ld canonical lexical form of an `xsd:double`, as m-ld-js writes it
+/// (`toExponential(15)` with trailing zeros removed): `1.8` → `1.8E0`, `0.5` → `5.0E-1`.
+pub fn canonical_double(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "INF" } else { "-INF" }.into();
+    }
+    let formatted = format!("{value:.15e}");
+    let (mantissa, exponent) = formatted.split_once('e').unwrap_or((&formatted, "0"));
+    let mut mantissa = mantissa.trim_end_matches('0').to_string();
+    if mantissa.ends_with('.') {
+        mantissa.push('0');
+    }
+    format!("{mantissa}E{exponent}")
+}
+
+/// Whether a JSON number is an integer in JavaScript terms: integral and below 1e21 in
+/// magnitude (the jsonld.js `isDouble` test, negated).
+fn js_integral(value: f64) -> bool {
+    value.is_finite() && value.fract() == 0.0 && value.abs() < 1e21
+}
+
+/// The lexical form of an integral JSON number, as JavaScript `toFixed(0)` writes it.
+fn integer_lexical(number: &Number) -> Option<String> {
+    if let Some(i) = number.as_i64() {
+        return Some(i.to_string());
+    }
+    if let Some(u) = number.as_u64() {
+        return Some(u.to_string());
+    }
+    let f = number.as_f64()?;
+    if !js_integral(f) {
+        return None;
+    }
+    Some(if f == 0.0 {
+        "0".into()
+    } else {
+        format!("{f:.0}")
+    })
+}
+
+/// The literal for a JSON number: `xsd:integer` if integral (in JavaScript terms), otherwise a
+/// canonical `xsd:double`.
+pub fn number_literal(number: &Number) -> Literal {
+    match integer_lexical(number) {
+        Some(lexical) => Literal::new_typed_literal(lexical, xsd(ns::XSD_INTEGER)),
+        None => Literal::new_typed_literal(
+            canonical_double(number.as_f64().unwrap_or(f64::NAN)),
+            xsd(ns::XSD_DOUBLE),
+        ),
+    }
+}
+
+/// The lexical form of a JSON number for a given datatype: canonical for `xsd:double`,
+/// integral for `xsd:integer` where possible, and the JavaScript string form otherwise.
+pub fn number_lexical_for(number: &Number, datatype: &str) -> String {
+    let as_f64 = number.as_f64().unwrap_or(f64::NAN);
+    if datatype == ns::XSD_DOUBLE {
+        return canonical_double(as_f64);
+    }
+    integer_lexical(number).unwrap_or_else(|| js_number_string(as_f64))
+}
+
+/// An approximation of JavaScript `String(number)` for non-integral numbers.
+fn js_number_string(value: f64) -> String {
+    match Number::from_f64(value) {
+        Some(n) => n.to_string(),
+        None => canonical_double(value),
+    }
+}
+
+/// The `xsd:boolean` literal for a JSON boolean.
+pub fn boolean_literal(value: bool) -> Literal {
+    Literal::new_typed_literal(value.to_string(), xsd(ns::XSD_BOOLEAN))
+}
+
+/// An `rdf:JSON` literal whose lexical form is the canonical text of `value`.
+pub fn json_literal(value: &Value) -> Literal {
+    Literal::new_typed_literal(canonical_json(value), xsd(ns::RDF_JSON))
+}
+
+/// Canonical JSON text: no insignificant whitespace, object keys sorted by code point at every
+/// level, integral numbers written as integers.
+pub fn canonical_json(value: &Value) -> String {
+    fn canonicalise(value: &Value) -> Value {
+        match value {
+            Value::Object(object) => {
+                let mut keys: Vec<&String> = object.keys().collect();
+                keys.sort();
+                let mut sorted = Map::new();
+                for key in keys {
+                    if let Some(v) = object.get(key) {
+                        sorted.insert(key.clone(), canonicalise(v));
+                    }
+                }
+                Value::Object(sorted)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(canonicalise).collect()),
+            Value::Number(n) if n.is_f64() => match integer_lexical(n) {
+                Some(lexical) => lexical
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .unwrap_or_else(|_| value.clone()),
+                None => value.clone(),
+            },
+            other => other.clone(),
+        }
+    }
+    canonicalise(value).to_string()
+}
+
+/// The native JSON form of a literal whose datatype m-ld inlines (`xsd:string`,
+/// `xsd:boolean`, `xsd:integer`, `xsd:double`), or `None` if the literal must be rendered as a
+/// value object (other datatypes, language strings, or lexical forms with no JSON equivalent).
+pub fn inline_json(literal: &Literal) -> Option<Value> {
+    if literal.language().is_some() {
+        return None;
+    }
+    let lexical = literal.value();
+    match literal.datatype().as_str() {
+        ns::XSD_STRING => Some(Value::String(lexical.to_string())),
+        ns::XSD_BOOLEAN => match lexical {
+            "true" | "1" => Some(Value::Bool(true)),
+            "false" | "0" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        ns::XSD_INTEGER => {
+            if let Ok(i) = lexical.parse::<i64>() {
+                Some(Value::from(i))
+            } else if let Ok(u) = lexical.parse::<u64>() {
+                Some(Value::from(u))
+            } else {
+                let digits = lexical.trim_start_matches(['+', '-']);
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    lexical
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(Number::from_f64)
+                        .map(Value::Number)
+                } else {
+                    None
+                }
+            }
+        }
+        ns::XSD_DOUBLE => double_json(lexical),
+        _ => None,
+    }
+}
+
+/// A finite `xsd:double` lexical form as a JSON number; integral values become integers, as
+/// JavaScript would print them.
+fn double_json(lexical: &str) -> Option<Value> {
+    let trimmed = lexical.trim();
+    let lower = trimmed.trim_start_matches(['+', '-']).to_ascii_lowercase();
+    if lower.starts_with("inf") || lower.starts_with("nan") {
+        return None;
+    }
+    let value: f64 = trimmed.parse().ok()?;
+    if !value.is_finite() {
+        return None;
+    }
+    const SAFE: f64 = 9_007_199_254_740_992.0; // 2^53
+    if value.fract() == 0.0 && value.abs() < SAFE {
+        return Some(Value::from(value as i64));
+    }
+    Number::from_f64(value).map(Value::Number)
+}
+
+/// The text of an `rdf:JSON` literal parsed back to JSON, if it is valid JSON.
+pub fn parse_json_literal(literal: &Literal) -> Option<Value> {
+    serde_json::from_str(literal.value()).ok()
+}
+
+fn xsd(iri: &str) -> NamedNode {
+    NamedNode::new_unchecked(iri)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_doubles_match_meld_js() {
+        for (value, expected) in [
+            (1.8, "1.8E0"),
+            (0.5, "5.0E-1"),
+            (1.0, "1.0E0"),
+            (-2.25, "-2.25E0"),
+            (123.456, "1.23456E2"),
+            (0.1, "1.0E-1"),
+            (1e21, "1.0E21"),
+            (0.0, "0.0E0"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "INF"),
+        ] {
+            assert_eq!(canonical_double(value), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn numbers_become_integers_or_doubles_as_in_javascript() {
+        let lit = |v: Value| match v {
+            Value::Number(n) => number_literal(&n),
+            _ => unreachable!(),
+        };
+        let int = lit(json!(40));
+        assert_eq!(
+            (int.value(), int.datatype().as_str()),
+            ("40", ns::XSD_INTEGER)
+        );
+        let integral_float = lit(json!(40.0));
+        assert_eq!(integral_float.value(), "40");
+        assert_eq!(integral_float.datatype().as_str(), ns::XSD_INTEGER);
+        let double = lit(json!(1.8));
+        assert_eq!(
+            (double.value(), double.datatype().as_str()),
+            ("1.8E0", ns::XSD_DOUBLE)
+        );
+        assert_eq!(lit(json!(5_000_000_000u64)).value(), "5000000000");
+        assert_eq!(lit(json!(-5)).value(), "-5");
+        assert_eq!(lit(json!(1e21)).datatype().as_str(), ns::XSD_DOUBLE);
+    }
+
+    #[test]
+    fn inline_json_of_meld_types() {
+        let typed = |v: &str, t: &str| Literal::new_typed_literal(v, xsd(t));
+        assert_eq!(inline_json(&typed("40", ns::XSD_INTEGER)), Some(json!(40)));
+        assert_eq!(inline_json(&typed("1.8E0", ns::XSD_DOUBLE)), Some(json!(1.8)));
+        assert_eq!(inline_json(&typed("2.0E0", ns::XSD_DOUBLE)), Some(json!(2)));
+        assert_eq!(inline_json(&typed("INF", ns::XSD_DOUBLE)), None);
+        assert_eq!(inline_json(&typed("true", ns::XSD_BOOLEAN)), Some(json!(true)));
+        assert_eq!(inline_json(&typed("maybe", ns::XSD_BOOLEAN)), None);
+        assert_eq!(inline_json(&Literal::new_simple_literal("x")), Some(json!("x")));
+        assert_eq!(
+            inline_json(&typed("2000-01-01", "http://www.w3.org/2001/XMLSchema#date")),
+            None
+        );
+        let lang = Literal::new_language_tagged_literal("Bonjour", "fr").unwrap();
+        assert_eq!(inline_json(&lang), None);
+        assert_eq!(inline_json(&typed("abc", ns::XSD_INTEGER)), None);
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_and_normalises_numbers() {
+        let value = json!({"b": [1.0, {"z": 1, "a": 2.5}], "a": "x"});
+        assert_eq!(canonical_json(&value), r#"{"a":"x","b":[1,{"a":2.5,"z":1}]}"#);
+        let literal = json_literal(&value);
+        assert_eq!(literal.datatype().as_str(), ns::RDF_JSON);
+        assert_eq!(parse_json_literal(&literal), Some(json!({"a": "x", "b": [1, {"a": 2.5, "z": 1}]})));
+    }
+}

@@ -1,0 +1,212 @@
+//! Behaviour of a single clone through the public facade API.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use m_ld::{MeldClone, MeldConfig, MeldError, RdfFormat};
+use serde_json::{Value, json};
+
+async fn genesis() -> MeldClone {
+    MeldClone::new(MeldConfig::new("test", "test.example.org", true))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn insert_then_describe() {
+    let clone = genesis().await;
+    clone
+        .write(&json!({"@id": "fred", "name": "Fred", "age": 40}))
+        .await
+        .unwrap();
+    let found = clone.read(&json!({"@describe": "fred"})).await.unwrap();
+    assert_eq!(found, vec![json!({"@id": "fred", "name": "Fred", "age": 40})]);
+    assert_eq!(clone.get("fred").await.unwrap(), Some(found[0].clone()));
+    assert_eq!(clone.get("wilma").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn follow_sees_the_exact_update_shape() {
+    let clone = genesis().await;
+    let mut follow = clone.follow().unwrap();
+    clone
+        .write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    let update = follow.next().await.unwrap().unwrap();
+    assert_eq!(
+        update.to_json(),
+        json!({"@ticks": 1, "@delete": [], "@insert": [{"@id": "fred", "name": "Fred"}], "@update": []})
+    );
+    clone
+        .write(&json!({"@delete": {"@id": "fred", "name": "Fred"}, "@insert": {"@id": "fred", "name": "Freddy"}}))
+        .await
+        .unwrap();
+    let update = follow.next().await.unwrap().unwrap();
+    assert_eq!(
+        update.to_json(),
+        json!({"@ticks": 2, "@delete": [{"@id": "fred", "name": "Fred"}],
+               "@insert": [{"@id": "fred", "name": "Freddy"}], "@update": []})
+    );
+    assert_eq!(clone.status().unwrap().ticks, 2);
+}
+
+#[tokio::test]
+async fn an_empty_write_does_not_tick() {
+    let clone = genesis().await;
+    clone.write(&json!({})).await.unwrap();
+    clone.write(&json!({"@insert": []})).await.unwrap();
+    assert_eq!(clone.status().unwrap().ticks, 0);
+}
+
+#[tokio::test]
+async fn a_write_future_dropped_before_polling_commits_nothing() {
+    let clone = genesis().await;
+    let request = json!({"@id": "fred", "name": "Fred"});
+    drop(clone.write(&request));
+    assert_eq!(clone.get("fred").await.unwrap(), None);
+    // Polled once, the write has committed even though the future is then dropped.
+    {
+        let mut fut = pin!(clone.write(&request));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(fut.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+    }
+    assert!(clone.get("fred").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_lagging_follower_gets_an_error_and_writers_never_wait() {
+    let clone = MeldClone::new(MeldConfig {
+        follow_buffer: 4,
+        ..MeldConfig::new("test", "test.example.org", true)
+    })
+    .await
+    .unwrap();
+    let mut follow = clone.follow().unwrap();
+    for n in 0..10 {
+        clone.write(&json!({"@id": format!("s{n}"), "n": n})).await.unwrap();
+    }
+    match follow.next().await {
+        Some(Err(MeldError::Lagged(missed))) => assert_eq!(missed, 6),
+        other => panic!("expected a lag error, got {other:?}"),
+    }
+    assert!(follow.next().await.is_none(), "the stream ends after a lag");
+    // A new subscriber is unaffected.
+    let mut fresh = clone.follow().unwrap();
+    clone.write(&json!({"@id": "last", "n": 10})).await.unwrap();
+    assert_eq!(fresh.next().await.unwrap().unwrap().ticks, 11);
+}
+
+#[tokio::test]
+async fn read_states_are_immutable_snapshots() {
+    let clone = genesis().await;
+    clone.write(&json!({"@id": "fred", "name": "Fred"})).await.unwrap();
+    let before = clone.read_state().unwrap();
+    clone.write(&json!({"@id": "wilma", "name": "Wilma"})).await.unwrap();
+    clone.delete("fred").await.unwrap();
+    assert!(before.get("fred").unwrap().is_some());
+    assert!(before.get("wilma").unwrap().is_none());
+    assert_eq!(before.ticks(), 1);
+    let now = clone.read_state().unwrap();
+    assert!(now.get("fred").unwrap().is_none());
+    assert!(now.get("wilma").unwrap().is_some());
+}
+
+#[tokio::test]
+async fn delete_removes_a_subject_and_references_to_it() {
+    let clone = genesis().await;
+    clone
+        .write(&json!([{"@id": "fred", "name": "Fred", "wife": {"@id": "wilma"}},
+                       {"@id": "wilma", "name": "Wilma"}]))
+        .await
+        .unwrap();
+    clone.delete("wilma").await.unwrap();
+    assert_eq!(clone.get("wilma").await.unwrap(), None);
+    assert_eq!(
+        clone.get("fred").await.unwrap(),
+        Some(json!({"@id": "fred", "name": "Fred"}))
+    );
+}
+
+#[tokio::test]
+async fn write_procedures_see_their_own_writes() {
+    let clone = genesis().await;
+    let names = clone
+        .write_procedure(|state| {
+            state.write(&json!({"@id": "fred", "name": "Fred"}))?;
+            state.write(&json!({"@id": "wilma", "name": "Wilma"}))?;
+            state.read(&json!({"@select": "?n", "@where": {"@id": "?s", "name": "?n"}}))
+        })
+        .unwrap();
+    let mut names: Vec<Value> = names.iter().map(|row| row["?n"].clone()).collect();
+    names.sort_by_key(|v| v.to_string());
+    assert_eq!(names, vec![json!("Fred"), json!("Wilma")]);
+    assert_eq!(clone.status().unwrap().ticks, 2);
+}
+
+#[tokio::test]
+async fn a_closed_clone_refuses_calls_and_ends_streams() {
+    let clone = genesis().await;
+    let mut follow = clone.follow().unwrap();
+    clone.close().await.unwrap();
+    assert!(follow.next().await.is_none());
+    let err = clone.write(&json!({"@id": "fred", "name": "Fred"})).await.unwrap_err();
+    assert_eq!(err.status(), 5032);
+    assert_eq!(clone.read(&json!({"@describe": "fred"})).await.unwrap_err().status(), 5032);
+    clone.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_configurations_are_refused() {
+    let bad_domain = MeldClone::new(MeldConfig::new("a", "Not A Domain", true)).await;
+    assert!(matches!(bad_domain, Err(MeldError::Jrql(_))), "{:?}", bad_domain.err());
+    let bad_context = MeldClone::new(MeldConfig {
+        context: Some(json!(42)),
+        ..MeldConfig::new("a", "test.example.org", true)
+    })
+    .await;
+    assert!(bad_context.is_err());
+    let not_genesis = MeldClone::new(MeldConfig::new("a", "test.example.org", false)).await;
+    assert_eq!(not_genesis.err().map(|e| e.status()), Some(5031));
+}
+
+#[tokio::test]
+async fn unsupported_requests_answer_5011() {
+    let clone = genesis().await;
+    let err = clone
+        .read(&json!({"@select": "?s", "@where": {"@id": "?s"}, "@frobnicate": true}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 5011, "{err}");
+}
+
+#[tokio::test]
+async fn rdf_import_and_export_round_trip() {
+    let clone = genesis().await;
+    clone
+        .import(
+            RdfFormat::Turtle,
+            "@prefix : <http://test.example.org/#> .\n<fred> :name \"Fred\" ; :knows [ :name \"Barney\" ] .\n",
+        )
+        .await
+        .unwrap();
+    let fred = clone.get("fred").await.unwrap().unwrap();
+    assert_eq!(fred["name"], json!("Fred"));
+    let barney = fred["knows"]["@id"].as_str().unwrap().to_owned();
+    assert!(barney.starts_with(".well-known/genid/"), "{barney}");
+    let exported = clone.read_state().unwrap().to_ntriples().unwrap();
+    assert_eq!(exported.lines().count(), 3);
+    let copy = MeldClone::new(MeldConfig::new("copy", "test.example.org", true))
+        .await
+        .unwrap();
+    copy.import(RdfFormat::NQuads, &exported).await.unwrap();
+    assert_eq!(copy.read_state().unwrap().to_ntriples().unwrap(), exported);
+    let turtle = clone.read_state().unwrap().to_turtle().unwrap();
+    assert!(turtle.contains("Barney"), "{turtle}");
+    let err = copy
+        .import(RdfFormat::NQuads, "<a> <b> <c> <http://g> .\n")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MeldError::RdfSyntax(_)));
+}
