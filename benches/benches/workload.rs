@@ -60,7 +60,9 @@ async fn loaded_clone() -> MeldClone {
 fn writes(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("write");
-    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Elements(SUBJECTS));
     group.bench_function("sequential_10k", |b| {
         b.iter_custom(|iters| {

@@ -58,7 +58,14 @@ fn cargo(args: &[&str], envs: &[(&str, String)]) -> Result<()> {
 fn ci(proptest_cases: u32) -> Result<()> {
     cargo(&["fmt", "--all", "--", "--check"], &[])?;
     cargo(
-        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
         &[],
     )?;
     cargo(
@@ -81,7 +88,8 @@ mod tidy {
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name();
-            if name == "target" || name == "node_modules" || name.to_string_lossy().starts_with('.') {
+            if name == "target" || name == "node_modules" || name.to_string_lossy().starts_with('.')
+            {
                 continue;
             }
             if path.is_dir() {
@@ -108,6 +116,9 @@ mod tidy {
                 !(first.starts_with("//!") || first.starts_with("#![doc"))
             })
             .collect();
-        assert!(missing.is_empty(), "files without a //! module doc: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "files without a //! module doc: {missing:?}"
+        );
     }
 }

@@ -48,9 +48,7 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let mut config = MeldConfig::new(&args.id, &args.domain, true);
     config.context = args.context.clone();
-    let clone = MeldClone::new(config)
-        .await
-        .context("starting the clone")?;
+    let clone = MeldClone::new(config).await.context("starting the clone")?;
     match &args.file {
         Some(path) => {
             let file = tokio::fs::File::open(path)
@@ -99,9 +97,8 @@ async fn session(clone: &MeldClone, input: impl AsyncRead + Unpin) -> Result<()>
 
 /// Answers one request line: a read gives its subjects, a write an acknowledgement.
 async fn answer(clone: &MeldClone, line: &str) -> Result<Value, Value> {
-    let request: Value = serde_json::from_str(line).map_err(|e| {
-        json!({"status": 4001, "message": format!("request is not JSON: {e}")})
-    })?;
+    let request: Value = serde_json::from_str(line)
+        .map_err(|e| json!({"status": 4001, "message": format!("request is not JSON: {e}")}))?;
     let is_read = request.as_object().is_some_and(|o| {
         o.contains_key("@describe") || o.contains_key("@select") || o.contains_key("@construct")
     });

@@ -89,3 +89,106 @@ impl CausalBuffer {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use oxrdf::{Literal, NamedNode, Triple};
+
+    use super::*;
+    use crate::store::MemoryStore;
+    use crate::suset::Patch;
+
+    fn t(s: &str) -> Triple {
+        Triple::new(
+            NamedNode::new_unchecked(format!("http://ex.org/{s}")),
+            NamedNode::new_unchecked("http://ex.org/#p"),
+            Literal::new_simple_literal("v"),
+        )
+    }
+
+    fn write(s: &mut SuSet<MemoryStore>, name: &str) -> OperationMessage {
+        s.transact(Patch {
+            deletes: vec![],
+            inserts: vec![t(name)],
+        })
+        .unwrap()
+        .unwrap()
+        .message
+    }
+
+    /// Genesis A and two clones B, C forked from it.
+    fn clones() -> [SuSet<MemoryStore>; 3] {
+        let mut a = SuSet::genesis(MemoryStore::new(), "d").unwrap();
+        let fork = |a: &mut SuSet<MemoryStore>| {
+            let snap = a.take_snapshot(true).unwrap();
+            SuSet::join(
+                MemoryStore::new(),
+                "d",
+                snap.clock.unwrap(),
+                snap.gwc,
+                None,
+                Vec::new(),
+                snap.operations,
+            )
+            .unwrap()
+        };
+        let b = fork(&mut a);
+        let c = fork(&mut a);
+        [a, b, c]
+    }
+
+    #[test]
+    fn an_early_message_waits_for_its_cause() {
+        let [mut a, mut b, mut c] = clones();
+        let from_b = write(&mut b, "b");
+        let mut buffer = CausalBuffer::new();
+        buffer.receive(from_b.clone(), &mut c).unwrap();
+        let from_c = write(&mut c, "c");
+        // A gets C's op (which depends on B's) first: it waits.
+        assert!(!is_ready(a.clock(), &from_c));
+        let mut buffer = CausalBuffer::new();
+        assert!(buffer.receive(from_c, &mut a).unwrap().is_empty());
+        assert_eq!(buffer.len(), 1);
+        // B's op releases both, in causal order.
+        let applied = buffer.receive(from_b, &mut a).unwrap();
+        assert_eq!(applied.len(), 2);
+        assert!(buffer.is_empty());
+        assert!(a.state().contains(&t("b")).unwrap());
+        assert!(a.state().contains(&t("c")).unwrap());
+    }
+
+    #[test]
+    fn duplicates_are_dropped() {
+        let [mut a, mut b, _] = clones();
+        let m = write(&mut b, "b");
+        let mut buffer = CausalBuffer::new();
+        assert_eq!(buffer.receive(m.clone(), &mut a).unwrap().len(), 1);
+        assert!(is_duplicate(a.clock(), &m));
+        assert!(buffer.receive(m, &mut a).unwrap().is_empty());
+        assert!(buffer.is_empty());
+    }
+
+    #[test]
+    fn ready_messages_leave_in_arrival_order() {
+        let [a, mut b, mut c] = clones();
+        let mb = write(&mut b, "b");
+        let mc = write(&mut c, "c");
+        let mut buffer = CausalBuffer::new();
+        buffer.push(mc.clone());
+        buffer.push(mb.clone());
+        assert_eq!(buffer.pop_ready(a.clock()), Some(mc));
+        assert_eq!(buffer.pop_ready(a.clock()), Some(mb));
+        assert_eq!(buffer.pop_ready(a.clock()), None);
+    }
+
+    #[test]
+    fn a_fifo_gap_is_reported_and_the_rest_kept() {
+        let [mut a, mut b, _] = clones();
+        let _first = write(&mut b, "b1");
+        let second = write(&mut b, "b2");
+        let mut buffer = CausalBuffer::new();
+        let err = buffer.receive(second, &mut a).unwrap_err();
+        assert_eq!(err.status(), 5005);
+        assert!(buffer.is_empty());
+    }
+}

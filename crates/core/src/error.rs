@@ -48,9 +48,45 @@ pub enum CoreError {
     /// A new clone's state was to be created in a store that already holds data.
     #[error("Store is not empty")]
     StoreNotEmpty,
+    /// This clone is not live on its domain, so it cannot answer peers (5004).
+    #[error("Meld is offline")]
+    Offline,
+    /// No other clone of the domain is reachable (5031).
+    #[error("No visible clones")]
+    NoVisibleClones,
+    /// A peer rejected a request with a m-ld error status.
+    #[error("Request rejected by peer with status {0}")]
+    Rejected(u16),
+    /// The messaging layer failed (not connected, timed out, or a peer vanished).
+    #[error("Messaging failure: {0}")]
+    Transport(String),
+    /// A collaborator's snapshot cannot replace this clone's data (it lacks operations this
+    /// clone has applied, or is concurrent with its last agreement).
+    #[error("Unusable snapshot: {0}")]
+    UnusableSnapshot(String),
     /// A constraint rejected a local write.
     #[error("Constraint violated: {0}")]
     ConstraintViolated(String),
+    /// A buffer encoding code (protocol §3.1) this engine cannot apply, e.g. SECURE without
+    /// transport security (5001).
+    #[error("Bad update: Unrecognised encoding {0}")]
+    UnrecognisedEncoding(u64),
+    /// A wire message exceeds a decoding limit, e.g. a gzip bomb (5001).
+    #[error("Wire message too large: {0}")]
+    WireTooLarge(String),
+    /// A control response or notification from a peer is malformed (5002).
+    #[error("Bad response: {0}")]
+    BadResponse(String),
+    /// A control request from a peer is malformed (5003).
+    #[error("Request rejected: {0}")]
+    BadRequest(String),
+    /// A domain name m-ld cannot use (it must look like `example.org`).
+    #[error("Bad domain name: {0}")]
+    BadDomain(String),
+    /// A remote operation uses a feature this engine does not support, such as shared-datatype
+    /// updates (5011).
+    #[error("Unsupported operation content: {0}")]
+    UnsupportedUpdate(String),
 }
 
 impl CoreError {
@@ -65,6 +101,16 @@ impl CoreError {
             CoreError::OutOfOrder(_) => 5005,
             CoreError::BadOperation(_) | CoreError::ConstraintViolated(_) => 5001,
             CoreError::UpdatesUnavailable => 4041,
+            CoreError::UnrecognisedEncoding(_) | CoreError::WireTooLarge(_) => 5001,
+            CoreError::BadResponse(_) => 5002,
+            CoreError::BadRequest(_) => 5003,
+            CoreError::BadDomain(_) => 5000,
+            CoreError::UnsupportedUpdate(_) => 5011,
+            CoreError::UnusableSnapshot(_) => 5002,
+            CoreError::Offline => 5004,
+            CoreError::NoVisibleClones => 5031,
+            CoreError::Rejected(status) => *status,
+            CoreError::Transport(_) => 5000,
         }
     }
 }

@@ -6,7 +6,7 @@
 //! *what* to journal (that is `suset`), nor touch the triple indexes.
 
 use crate::CoreError;
-use crate::clock::{Tid, TreeClock};
+use crate::clock::{GlobalClock, Tid, TreeClock};
 use crate::keys::{self, NsTable};
 use crate::operation::{Operation, OperationMessage};
 use crate::store::{Batch, StoreSnapshot};
@@ -31,10 +31,9 @@ pub(crate) fn put_entry(
     keys::write_varint(&mut value, msg.prev);
     msg.op.encode(&mut value, ns)?;
     batch.put(keys::u64_key(keys::JOURNAL, tick), value);
-    batch.put(
-        keys::tid_key(keys::TID_TICK, &msg.op.tid()),
-        tick.to_be_bytes().to_vec(),
-    );
+    let mut tick_value = Vec::with_capacity(3);
+    keys::write_varint(&mut tick_value, tick);
+    batch.put(keys::tid_key(keys::TID_TICK, &msg.op.tid()), tick_value);
     Ok(())
 }
 
@@ -81,16 +80,16 @@ pub(crate) fn entries_after<'a, T: StoreSnapshot>(
     after: u64,
     ns: &'a NsTable,
 ) -> impl Iterator<Item = Result<JournalEntry, CoreError>> + 'a {
-    let start = keys::u64_key(keys::JOURNAL, after.saturating_add(1));
     let end = [keys::JOURNAL + 1];
-    // `after == u64::MAX` has nothing after it.
-    let skip = after == u64::MAX;
-    snap.scan_range(&start, Some(&end))
-        .filter(move |_| !skip)
-        .map(move |r| {
-            let (k, v) = r?;
-            decode_entry(keys::read_u64_key(&k)?, &v, ns)
-        })
+    let start = match after.checked_add(1) {
+        Some(first) => keys::u64_key(keys::JOURNAL, first),
+        // Nothing comes after the last tick.
+        None => end.to_vec(),
+    };
+    snap.scan_range(&start, Some(&end)).map(move |r| {
+        let (k, v) = r?;
+        decode_entry(keys::read_u64_key(&k)?, &v, ns)
+    })
 }
 
 /// The operation with the given TID, from the journal or from past operations of a snapshot.
@@ -100,14 +99,12 @@ pub(crate) fn operation<T: StoreSnapshot>(
     ns: &NsTable,
 ) -> Result<Option<Operation>, CoreError> {
     if let Some(tick) = snap.get(&keys::tid_key(keys::TID_TICK, tid))? {
-        let tick = u64::from_be_bytes(
-            (*tick)
-                .try_into()
-                .map_err(|_| CoreError::Corrupt("bad TID index value".into()))?,
-        );
+        let tick = keys::read_varint(&mut &tick[..])?;
         return match entry(snap, tick, ns)? {
             Some(e) if e.message.op.tid() == *tid => Ok(Some(e.message.op)),
-            _ => Err(CoreError::Corrupt(format!("TID {tid} indexes a missing entry"))),
+            _ => Err(CoreError::Corrupt(format!(
+                "TID {tid} indexes a missing entry"
+            ))),
         };
     }
     match snap.get(&keys::tid_key(keys::PAST_OP, tid))? {
@@ -155,24 +152,53 @@ pub(crate) fn seen_history<T: StoreSnapshot>(
     Ok(history)
 }
 
+/// A requester's time in a rev-up: its clock (a rev-up request) or a collaborator's GWC (when
+/// re-emitting our own operations after a rev-up or snapshot).
+pub trait RevupTime {
+    /// How many ticks of `local`'s process this time has seen.
+    fn ticks_of(&self, local: &TreeClock) -> u64;
+    /// Whether `time` has ticks this time has not seen (JS `anyLt`).
+    fn lacks(&self, time: &TreeClock) -> bool;
+}
+
+impl RevupTime for TreeClock {
+    fn ticks_of(&self, local: &TreeClock) -> u64 {
+        self.get_ticks(local).unwrap_or(0)
+    }
+
+    fn lacks(&self, time: &TreeClock) -> bool {
+        self.any_lt(time)
+    }
+}
+
+impl RevupTime for GlobalClock {
+    fn ticks_of(&self, local: &TreeClock) -> u64 {
+        self.get_ticks(local).unwrap_or(0)
+    }
+
+    fn lacks(&self, time: &TreeClock) -> bool {
+        self.any_lt(time)
+    }
+}
+
 /// The journal's answer to a rev-up from a clone at `time` (protocol §4.5): entries after the
 /// requester's view of our ticks, skipping those it has fully seen. `None` when the requester
 /// needs ticks from before `start`.
 pub(crate) fn operations_since<T: StoreSnapshot>(
     snap: &T,
-    time: &TreeClock,
+    time: &impl RevupTime,
     local: &TreeClock,
     start: u64,
     ns: &NsTable,
 ) -> Result<Option<Vec<OperationMessage>>, CoreError> {
-    let tick = time.get_ticks(local).unwrap_or(0);
+    let tick = time.ticks_of(local);
     if tick < start {
         return Ok(None);
     }
     let mut out = Vec::new();
     for entry in entries_after(snap, tick, ns) {
         let entry = entry?;
-        if time.any_lt(&entry.message.op.time) {
+        if time.lacks(&entry.message.op.time) {
             out.push(entry.message);
         }
     }

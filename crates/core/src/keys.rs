@@ -103,7 +103,9 @@ pub fn write_varint(buf: &mut Vec<u8>, mut n: u64) {
 pub fn read_varint(input: &mut &[u8]) -> Result<u64, CoreError> {
     let mut n: u64 = 0;
     for shift in (0..64).step_by(7) {
-        let (&b, rest) = input.split_first().ok_or_else(|| corrupt("truncated varint"))?;
+        let (&b, rest) = input
+            .split_first()
+            .ok_or_else(|| corrupt("truncated varint"))?;
         *input = rest;
         let bits = u64::from(b & 0x7F);
         if shift == 63 && bits > 1 {
@@ -154,21 +156,30 @@ pub fn read_u8(input: &mut &[u8]) -> Result<u8, CoreError> {
     Ok(read_bytes(input, 1)?[0])
 }
 
-/// A big-endian u64 key suffix (sorts numerically).
+/// A key of a one-byte prefix and `n` in an order-preserving compact form: a byte holding the
+/// number of significant big-endian bytes, then those bytes. Keys sort numerically, and small
+/// numbers are short (tick 300 takes 4 bytes in all).
 pub fn u64_key(prefix: u8, n: u64) -> Vec<u8> {
-    let mut key = Vec::with_capacity(9);
+    let bytes = n.to_be_bytes();
+    let skip = (n.leading_zeros() / 8) as usize;
+    let mut key = Vec::with_capacity(2 + 8 - skip);
     key.push(prefix);
-    key.extend_from_slice(&n.to_be_bytes());
+    key.push((8 - skip) as u8);
+    key.extend_from_slice(&bytes[skip..]);
     key
 }
 
-/// Reads the big-endian u64 after a one-byte prefix.
+/// Reads the number of a [`u64_key`].
 pub fn read_u64_key(key: &[u8]) -> Result<u64, CoreError> {
-    let bytes: [u8; 8] = key
-        .get(1..9)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| corrupt("bad u64 key"))?;
-    Ok(u64::from_be_bytes(bytes))
+    let n = usize::from(*key.get(1).ok_or_else(|| corrupt("bad u64 key"))?);
+    let digits = key.get(2..).filter(|d| d.len() == n && n <= 8);
+    let digits = digits.ok_or_else(|| corrupt("bad u64 key"))?;
+    if digits.first() == Some(&0) {
+        return Err(corrupt("non-minimal u64 key"));
+    }
+    Ok(digits
+        .iter()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
 }
 
 /// A key made of a one-byte prefix and a TID's bytes.
@@ -185,7 +196,8 @@ pub fn tid_key(prefix: u8, tid: &Tid) -> Vec<u8> {
 
 /// Splits an IRI after its last `/`, `#` or `:` into (namespace, local name).
 pub fn split_iri(iri: &str) -> (&str, &str) {
-    match iri.rfind(['/', '#', ':']) {
+    // The delimiters are ASCII, so a byte search finds a char boundary.
+    match iri.bytes().rposition(|b| matches!(b, b'/' | b'#' | b':')) {
         Some(i) => iri.split_at(i + 1),
         None => ("", iri),
     }
@@ -448,14 +460,6 @@ pub fn write_triple(buf: &mut Vec<u8>, t: TripleRef<'_>, ns: &NsTable) -> Result
     write_term(buf, t.object, ns)
 }
 
-/// Reads a triple written by [`write_triple`].
-pub fn read_triple(input: &mut &[u8], ns: &NsTable) -> Result<Triple, CoreError> {
-    let s = read_subject(input, ns)?;
-    let p = read_named(input, ns)?;
-    let o = read_term(input, ns)?;
-    Ok(Triple::new(s, p, o))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Triple index keys
 
@@ -497,7 +501,9 @@ impl TripleKeys {
 
 /// Decodes the triple of any index key (`S`, `P` or `O`).
 pub fn triple_of_key(key: &[u8], ns: &NsTable) -> Result<Triple, CoreError> {
-    let (&index, mut rest) = key.split_first().ok_or_else(|| corrupt("empty index key"))?;
+    let (&index, mut rest) = key
+        .split_first()
+        .ok_or_else(|| corrupt("empty index key"))?;
     let input = &mut rest;
     let t = match index {
         SPO => {
@@ -657,7 +663,18 @@ mod tests {
 
     #[test]
     fn varint_round_trips_at_boundaries() {
-        for n in [0, 1, 127, 128, 255, 16383, 16384, u64::from(u32::MAX), u64::MAX - 1, u64::MAX] {
+        for n in [
+            0,
+            1,
+            127,
+            128,
+            255,
+            16383,
+            16384,
+            u64::from(u32::MAX),
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
             let mut buf = Vec::new();
             write_varint(&mut buf, n);
             let mut input = &buf[..];
@@ -666,6 +683,30 @@ mod tests {
         }
         assert!(read_varint(&mut &[0x80u8][..]).is_err());
         assert!(read_varint(&mut &[0xFFu8; 11][..]).is_err());
+    }
+
+    #[test]
+    fn u64_keys_round_trip_and_sort_numerically() {
+        let ns = [
+            0,
+            1,
+            255,
+            256,
+            300,
+            65535,
+            65536,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ];
+        let keys: Vec<Vec<u8>> = ns.iter().map(|&n| u64_key(JOURNAL, n)).collect();
+        for (n, k) in ns.iter().zip(&keys) {
+            assert_eq!(read_u64_key(k).unwrap(), *n);
+        }
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(u64_key(JOURNAL, 300).len(), 4);
+        assert!(read_u64_key(&[JOURNAL, 2, 0, 1]).is_err());
+        assert!(read_u64_key(&[JOURNAL, 3, 1]).is_err());
+        assert!(read_u64_key(&[JOURNAL, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1]).is_err());
     }
 
     #[test]
@@ -687,7 +728,12 @@ mod tests {
         for (i, a) in encs.iter().enumerate() {
             for (j, b) in encs.iter().enumerate() {
                 if i != j {
-                    assert!(!b.starts_with(a), "{:?} is a prefix of {:?}", terms()[i], terms()[j]);
+                    assert!(
+                        !b.starts_with(a),
+                        "{:?} is a prefix of {:?}",
+                        terms()[i],
+                        terms()[j]
+                    );
                 }
             }
         }
@@ -698,7 +744,10 @@ mod tests {
         let ns = table();
         let t: Term = nn("http://ex.org/fred").into();
         assert_eq!(enc(&t, &ns).len(), 1 + 1 + 1 + 4);
-        assert_eq!(enc(&t, &NsTable::new()).len(), 1 + 1 + "http://ex.org/fred".len());
+        assert_eq!(
+            enc(&t, &NsTable::new()).len(),
+            1 + 1 + "http://ex.org/fred".len()
+        );
     }
 
     #[test]
@@ -745,11 +794,27 @@ mod tests {
     #[test]
     fn every_pattern_shape_is_a_prefix_of_matching_keys_only() {
         let ns = table();
-        let a = triple("http://ex.org/a", "http://ex.org/#p", nn("http://ex.org/b").into());
+        let a = triple(
+            "http://ex.org/a",
+            "http://ex.org/#p",
+            nn("http://ex.org/b").into(),
+        );
         let others = [
-            triple("http://ex.org/ab", "http://ex.org/#p", nn("http://ex.org/b").into()),
-            triple("http://ex.org/a", "http://ex.org/#pq", nn("http://ex.org/b").into()),
-            triple("http://ex.org/a", "http://ex.org/#p", nn("http://ex.org/bc").into()),
+            triple(
+                "http://ex.org/ab",
+                "http://ex.org/#p",
+                nn("http://ex.org/b").into(),
+            ),
+            triple(
+                "http://ex.org/a",
+                "http://ex.org/#pq",
+                nn("http://ex.org/b").into(),
+            ),
+            triple(
+                "http://ex.org/a",
+                "http://ex.org/#p",
+                nn("http://ex.org/bc").into(),
+            ),
         ];
         let s = a.subject.as_ref();
         let p = a.predicate.as_ref();
@@ -796,7 +861,14 @@ mod tests {
     #[test]
     fn corrupt_keys_are_errors_not_panics() {
         let ns = table();
-        for bad in [&b""[..], b"S", b"S\x01\x09", b"Z\x02\x00", b"S\x02\x05ab", b"S\x63"] {
+        for bad in [
+            &b""[..],
+            b"S",
+            b"S\x01\x09",
+            b"Z\x02\x00",
+            b"S\x02\x05ab",
+            b"S\x63",
+        ] {
             assert!(triple_of_key(bad, &ns).is_err());
         }
     }

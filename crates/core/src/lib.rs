@@ -18,6 +18,7 @@ pub mod constraint;
 pub mod journal;
 pub(crate) mod keys;
 pub mod operation;
+pub mod remotes;
 pub mod store;
 pub mod suset;
 

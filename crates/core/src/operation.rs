@@ -75,7 +75,10 @@ impl Operation {
         if after != next.from || self.principal != next.principal {
             return false;
         }
-        match (self.time.ticked_to(next.from), next.time.ticked_to(next.from)) {
+        match (
+            self.time.ticked_to(next.from),
+            next.time.ticked_to(next.from),
+        ) {
             (Ok(a), Ok(b)) => a == b,
             _ => false,
         }
@@ -220,8 +223,17 @@ impl Operation {
         let tid = self.tid();
         for (list, implicit) in [(&self.deletes, None), (&self.inserts, Some(&tid))] {
             keys::write_varint(buf, list.len() as u64);
+            let mut last_subject: Option<&oxrdf::NamedOrBlankNode> = None;
             for (t, tids) in list {
-                keys::write_triple(buf, t.as_ref(), ns)?;
+                if last_subject == Some(&t.subject) {
+                    // Operations are subject-centric: a repeated subject is one byte.
+                    buf.push(SAME_SUBJECT);
+                } else {
+                    keys::write_subject(buf, t.subject.as_ref(), ns);
+                    last_subject = Some(&t.subject);
+                }
+                keys::write_iri(buf, t.predicate.as_str(), ns);
+                keys::write_term(buf, t.object.as_ref(), ns)?;
                 if implicit.is_some() && tids.len() == 1 && Some(&tids[0]) == implicit {
                     // The common case: a plain insert carries the operation's own TID.
                     keys::write_varint(buf, 0);
@@ -259,8 +271,20 @@ impl Operation {
         for (i, list) in lists.iter_mut().enumerate() {
             let n = keys::read_len(input)?;
             list.reserve(n.min(input.len()));
+            let mut last_subject: Option<oxrdf::NamedOrBlankNode> = None;
             for _ in 0..n {
-                let t = keys::read_triple(input, ns)?;
+                let subject = if input.first() == Some(&SAME_SUBJECT) {
+                    *input = &input[1..];
+                    last_subject
+                        .clone()
+                        .ok_or_else(|| CoreError::Corrupt("no subject to repeat".into()))?
+                } else {
+                    let subject = keys::read_subject(input, ns)?;
+                    last_subject = Some(subject.clone());
+                    subject
+                };
+                let predicate = keys::read_named(input, ns)?;
+                let t = Triple::new(subject, predicate, keys::read_term(input, ns)?);
                 let count = keys::read_len(input)?;
                 let tids = if count == 0 && i == 1 {
                     vec![tid]
@@ -287,6 +311,9 @@ impl Operation {
         })
     }
 }
+
+/// In the journal form, a subject equal to the previous triple's (not a term tag).
+const SAME_SUBJECT: u8 = 0;
 
 /// The stored form of a clock: the msgpack of its JSON form.
 pub(crate) fn clock_to_bytes(clock: &TreeClock) -> Vec<u8> {
@@ -395,7 +422,10 @@ mod tests {
             from: time.ticks(),
             time: time.clone(),
             deletes: deletes.to_vec(),
-            inserts: inserts.iter().map(|t| (t.clone(), vec![time.hash()])).collect(),
+            inserts: inserts
+                .iter()
+                .map(|t| (t.clone(), vec![time.hash()]))
+                .collect(),
             principal: None,
             agreed: None,
         }
@@ -423,7 +453,7 @@ mod tests {
 
     #[test]
     fn consecutive_ops_are_contiguous_and_others_not() {
-        let (times, ops, _) = history();
+        let (_, ops, _) = history();
         assert!(ops[0].is_contiguous(&ops[1]));
         assert!(ops[1].is_contiguous(&ops[2]));
         assert!(!ops[0].is_contiguous(&ops[2]));
@@ -518,7 +548,10 @@ mod tests {
         assert_eq!(f.cut(&ops[0]).unwrap().agreed, None);
         ops[2].agreed = Some((3, serde_json::json!(true)));
         let f = ops[0].fuse(&ops[1]).unwrap().fuse(&ops[2]).unwrap();
-        assert_eq!(f.cut(&ops[0]).unwrap().agreed, Some((3, serde_json::json!(true))));
+        assert_eq!(
+            f.cut(&ops[0]).unwrap().agreed,
+            Some((3, serde_json::json!(true)))
+        );
     }
 
     #[test]

@@ -59,7 +59,10 @@ impl Terms {
         let mut inverse: HashMap<String, Vec<String>> = HashMap::new();
         let mut prefixes = Vec::new();
         for (term, def) in &self.defs {
-            inverse.entry(def.iri.clone()).or_default().push(term.clone());
+            inverse
+                .entry(def.iri.clone())
+                .or_default()
+                .push(term.clone());
             if def.prefix {
                 prefixes.push((term.clone(), def.iri.clone()));
             }
@@ -244,13 +247,12 @@ impl Context {
                         }
                     }
                 }
-                "@version" => {
-                    if value.as_f64() != Some(1.1) {
-                        return Err(JrqlError::BadContext(format!(
-                            "@version must be 1.1, found {value}"
-                        )));
-                    }
+                "@version" if value.as_f64() != Some(1.1) => {
+                    return Err(JrqlError::BadContext(format!(
+                        "@version must be 1.1, found {value}"
+                    )));
                 }
+                "@version" => {}
                 k if k.starts_with('@') => {
                     return Err(JrqlError::unsupported(
                         k,
@@ -701,12 +703,26 @@ mod tests {
 
     #[test]
     fn domain_names_follow_the_meld_rule() {
-        for good in ["test.example.org", "a.io", "my-domain.co.uk", "x_y.m-ld.org"] {
+        for good in [
+            "test.example.org",
+            "a.io",
+            "my-domain.co.uk",
+            "x_y.m-ld.org",
+        ] {
             assert!(is_valid_domain(good), "{good}");
         }
         for bad in [
-            "", "Test.org", "example", "a.b", "a..b.org", "-a.org", "a-.org", "a.org1",
-            "a.toolongtld", "a b.org", ".a.org",
+            "",
+            "Test.org",
+            "example",
+            "a.b",
+            "a..b.org",
+            "-a.org",
+            "a-.org",
+            "a.org1",
+            "a.toolongtld",
+            "a b.org",
+            ".a.org",
         ] {
             assert!(!is_valid_domain(bad), "{bad}");
         }
@@ -719,8 +735,14 @@ mod tests {
         let c = ctx();
         assert_eq!(c.base(), Some("http://test.m-ld.org/"));
         assert_eq!(c.vocab(), Some("http://test.m-ld.org/#"));
-        assert_eq!(c.expand_iri("fred", false).unwrap(), "http://test.m-ld.org/fred");
-        assert_eq!(c.expand_iri("name", true).unwrap(), "http://test.m-ld.org/#name");
+        assert_eq!(
+            c.expand_iri("fred", false).unwrap(),
+            "http://test.m-ld.org/fred"
+        );
+        assert_eq!(
+            c.expand_iri("name", true).unwrap(),
+            "http://test.m-ld.org/#name"
+        );
         assert_eq!(
             c.skolem_iri("abc"),
             "http://test.m-ld.org/.well-known/genid/abc"
@@ -732,7 +754,10 @@ mod tests {
         let c = ctx();
         for (value, expected) in [
             ("#name", "http://test.m-ld.org/#name"),
-            (".well-known/genid/x", "http://test.m-ld.org/.well-known/genid/x"),
+            (
+                ".well-known/genid/x",
+                "http://test.m-ld.org/.well-known/genid/x",
+            ),
             ("a/b?q=1", "http://test.m-ld.org/a/b?q=1"),
             ("./", "http://test.m-ld.org/"),
             ("../x", "http://test.m-ld.org/x"),
@@ -750,9 +775,17 @@ mod tests {
     fn compaction_vectors_from_the_protocol_table() {
         let c = ctx();
         for (iri, as_id, as_vocab) in [
-            ("http://test.m-ld.org/fred", "fred", "http://test.m-ld.org/fred"),
+            (
+                "http://test.m-ld.org/fred",
+                "fred",
+                "http://test.m-ld.org/fred",
+            ),
             ("http://test.m-ld.org/#name", "#name", "name"),
-            ("http://test.m-ld.org/a/b?q=1", "a/b?q=1", "http://test.m-ld.org/a/b?q=1"),
+            (
+                "http://test.m-ld.org/a/b?q=1",
+                "a/b?q=1",
+                "http://test.m-ld.org/a/b?q=1",
+            ),
             (
                 "http://test.m-ld.org/.well-known/genid/abc",
                 ".well-known/genid/abc",
@@ -760,9 +793,17 @@ mod tests {
             ),
             ("http://test.m-ld.org/", "./", "http://test.m-ld.org/"),
             // Fixes a jsonld.js round-trip bug: "a:b" would re-expand to the IRI a:b.
-            ("http://test.m-ld.org/#a:b", "#a:b", "http://test.m-ld.org/#a:b"),
+            (
+                "http://test.m-ld.org/#a:b",
+                "#a:b",
+                "http://test.m-ld.org/#a:b",
+            ),
             ("urn:x", "urn:x", "urn:x"),
-            ("http://other.org/x", "http://other.org/x", "http://other.org/x"),
+            (
+                "http://other.org/x",
+                "http://other.org/x",
+                "http://other.org/x",
+            ),
         ] {
             assert_eq!(c.compact_iri(iri, false), as_id, "{iri} as id");
             assert_eq!(c.compact_iri(iri, true), as_vocab, "{iri} as vocab");
@@ -773,8 +814,7 @@ mod tests {
 
     #[test]
     fn relative_compaction_round_trips() {
-        let c = Context::for_domain("d.org", Some(&json!({"@base": "http://d.org/a/b/"})))
-            .unwrap();
+        let c = Context::for_domain("d.org", Some(&json!({"@base": "http://d.org/a/b/"}))).unwrap();
         for iri in [
             "http://d.org/a/b/c",
             "http://d.org/a/x",
@@ -787,7 +827,11 @@ mod tests {
             "http://d.org/a/b/#f",
         ] {
             let compact = c.compact_iri(iri, false);
-            assert_eq!(c.expand_iri(&compact, false).unwrap(), iri, "{iri} → {compact}");
+            assert_eq!(
+                c.expand_iri(&compact, false).unwrap(),
+                iri,
+                "{iri} → {compact}"
+            );
         }
         assert_eq!(c.compact_iri("http://d.org/a/x", false), "../x");
     }
@@ -826,11 +870,8 @@ mod tests {
 
     #[test]
     fn vocab_suffix_clashing_with_a_term_stays_absolute() {
-        let c = Context::for_domain(
-            "test.m-ld.org",
-            Some(&json!({"s": "http://other.org/s"})),
-        )
-        .unwrap();
+        let c = Context::for_domain("test.m-ld.org", Some(&json!({"s": "http://other.org/s"})))
+            .unwrap();
         assert_eq!(
             c.compact_iri("http://test.m-ld.org/#s", true),
             "http://test.m-ld.org/#s"
@@ -839,8 +880,8 @@ mod tests {
 
     #[test]
     fn per_request_context_layers_over_domain_context() {
-        let c = Context::for_domain("test.m-ld.org", Some(&json!({"ex": "http://ex.org/"})))
-            .unwrap();
+        let c =
+            Context::for_domain("test.m-ld.org", Some(&json!({"ex": "http://ex.org/"}))).unwrap();
         let local = c
             .with_local(&json!({"nm": "http://test.m-ld.org/#name"}))
             .unwrap();

@@ -205,7 +205,9 @@ impl Translator<'_> {
                 TermPattern::NamedNode(n) => Ok(Expression::NamedNode(n)),
                 TermPattern::Literal(l) => Ok(Expression::Literal(l)),
                 TermPattern::Variable(v) => Ok(Expression::Variable(v)),
-                other => Err(JrqlError::bad(format!("{other} cannot be used in an expression"))),
+                other => Err(JrqlError::bad(format!(
+                    "{other} cannot be used in an expression"
+                ))),
             },
             Value::Null | Value::Array(_) => Err(JrqlError::bad(format!(
                 "expected an expression, found {}",
@@ -226,13 +228,15 @@ impl Translator<'_> {
             (Some(Value::String(id)), None, 1) => self.id_term(id),
             (None, Some(Value::String(vocab)), 1) => self.vocab_term(vocab),
             _ => {
-                if let Some(key) = object.keys().find(|k| k.starts_with('@') && !is_operator(k)) {
-                    if !matches!(key.as_str(), "@id" | "@vocab" | "@distinct") {
-                        return Err(JrqlError::unsupported(
-                            key.as_str(),
-                            "unknown or unsupported keyword in an expression",
-                        ));
-                    }
+                if let Some(key) = object.keys().find(|k| {
+                    k.starts_with('@')
+                        && !is_operator(k)
+                        && !matches!(k.as_str(), "@id" | "@vocab" | "@distinct")
+                }) {
+                    return Err(JrqlError::unsupported(
+                        key.as_str(),
+                        "unknown or unsupported keyword in an expression",
+                    ));
                 }
                 Err(JrqlError::bad(format!(
                     "expected a reference, value or operator, found {}",
@@ -257,6 +261,15 @@ impl Translator<'_> {
                 )));
             }
         };
+        if distinct
+            && !object
+                .keys()
+                .any(|k| matches!(operator(k), Some(Op::Aggregate(_))))
+        {
+            return Err(JrqlError::bad(
+                "@distinct in a constraint only applies to an aggregate like @count",
+            ));
+        }
         let mut parts = Vec::new();
         for (key, args) in object {
             if key == "@distinct" {
@@ -305,7 +318,9 @@ impl Translator<'_> {
         }
         match op {
             Op::Order => {
-                return Err(JrqlError::bad(format!("{name} can only be used in @orderBy")));
+                return Err(JrqlError::bad(format!(
+                    "{name} can only be used in @orderBy"
+                )));
             }
             Op::Splice => {
                 return Err(JrqlError::unsupported(
@@ -321,13 +336,17 @@ impl Translator<'_> {
                     };
                     return match self.variable(s) {
                         Some(v) => Ok(Expression::Bound(v)),
-                        None => Err(JrqlError::bad(format!("@bound takes a variable, found {s:?}"))),
+                        None => Err(JrqlError::bad(format!(
+                            "@bound takes a variable, found {s:?}"
+                        ))),
                     };
                 }
                 check_arity(name, args.len(), 0, 0)?;
-                return Ok(Expression::Bound(first.cloned().ok_or_else(|| {
-                    JrqlError::bad("@bound takes a variable")
-                })?));
+                return Ok(Expression::Bound(
+                    first
+                        .cloned()
+                        .ok_or_else(|| JrqlError::bad("@bound takes a variable"))?,
+                ));
             }
             _ => {}
         }
@@ -468,5 +487,124 @@ impl Translator<'_> {
             aggregates.push((variable.clone(), aggregate));
         }
         Ok(Expression::Variable(variable))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Context;
+    use serde_json::json;
+
+    fn expression(json: Value) -> Result<Expression, JrqlError> {
+        let ctx = Context::for_domain("test.example.org", None).unwrap();
+        let mut translator = Translator::new(&ctx);
+        translator.expression(&json, &mut None)
+    }
+
+    #[test]
+    fn operators_translate_to_sparql() {
+        let int = |i: i64| Expression::Literal(crate::value::number_literal(&i.into()));
+        let a = || Box::new(Expression::Variable(Variable::new_unchecked("a")));
+        assert_eq!(
+            expression(json!({ "@neq": ["?a", 1] })).unwrap(),
+            Expression::Not(Box::new(Expression::Equal(a(), Box::new(int(1)))))
+        );
+        assert_eq!(
+            expression(json!({ "@and": [{ "@gt": ["?a", 1] }, { "@lt": ["?a", 5] }] })).unwrap(),
+            Expression::And(
+                Box::new(Expression::Greater(a(), Box::new(int(1)))),
+                Box::new(Expression::Less(a(), Box::new(int(5))))
+            )
+        );
+        assert_eq!(
+            expression(json!({ "@notin": ["?a", 1, 2] })).unwrap(),
+            Expression::Not(Box::new(Expression::In(a(), vec![int(1), int(2)])))
+        );
+        assert_eq!(
+            expression(json!({ "@minus": "?a" })).unwrap(),
+            Expression::UnaryMinus(a())
+        );
+        assert!(matches!(
+            expression(json!({ "@regex": ["?n", "^F", "i"] })).unwrap(),
+            Expression::FunctionCall(Function::Regex, args) if args.len() == 3
+        ));
+        assert_eq!(
+            expression(json!({ "@id": "fred" })).unwrap(),
+            Expression::NamedNode(oxrdf::NamedNode::new_unchecked(
+                "http://test.example.org/fred"
+            ))
+        );
+        assert_eq!(
+            expression(json!("text")).unwrap(),
+            Expression::Literal(oxrdf::Literal::new_simple_literal("text"))
+        );
+    }
+
+    #[test]
+    fn arity_and_placement_errors() {
+        assert!(
+            expression(json!({ "@eq": ["?a"] }))
+                .unwrap_err()
+                .to_string()
+                .contains("@eq")
+        );
+        assert!(expression(json!({ "@not": ["?a", "?b"] })).is_err());
+        assert!(
+            expression(json!({ "@count": "?a" })).is_err(),
+            "aggregates need a select"
+        );
+        assert!(expression(json!({ "@asc": "?a" })).is_err());
+        assert_eq!(
+            expression(json!({ "@splice": [0, 1] }))
+                .unwrap_err()
+                .status(),
+            5011
+        );
+        assert_eq!(
+            expression(json!({ "@eq": [1, 1], "@distinct": true }))
+                .unwrap_err()
+                .status(),
+            4001
+        );
+        assert_eq!(
+            expression(json!({ "@id": "x", "@foo": 1 }))
+                .unwrap_err()
+                .status(),
+            5011
+        );
+        assert!(expression(json!(null)).is_err());
+    }
+
+    #[test]
+    fn aggregates_are_named_by_hidden_variables() {
+        let ctx = Context::for_domain("test.example.org", None).unwrap();
+        let mut translator = Translator::new(&ctx);
+        let mut aggregates = Aggregates::new();
+        let e = translator
+            .expression(
+                &json!({ "@plus": [{ "@count": "*" }, { "@sum": "?x", "@distinct": true }] }),
+                &mut Some(&mut aggregates),
+            )
+            .unwrap();
+        assert_eq!(aggregates.len(), 2);
+        assert!(matches!(
+            aggregates[0].1,
+            AggregateExpression::CountSolutions { distinct: false }
+        ));
+        assert!(matches!(
+            aggregates[1].1,
+            AggregateExpression::FunctionCall { distinct: true, .. }
+        ));
+        assert!(matches!(e, Expression::Add(..)));
+    }
+
+    #[test]
+    fn constraint_detection() {
+        assert!(is_constraint(&json!({ "@gt": 1 })));
+        assert!(is_constraint(&json!({ "@count": "?x", "@distinct": true })));
+        assert!(!is_constraint(&json!({ "@id": "x" })));
+        assert!(!is_constraint(&json!({ "@distinct": true })));
+        assert!(!is_constraint(&json!("x")));
     }
 }

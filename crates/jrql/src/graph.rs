@@ -99,7 +99,9 @@ impl Graph for oxrdf::Graph {
                 let predicate = p.cloned();
                 Box::new(
                     self.triples_for_object(o)
-                        .filter(move |t| predicate.as_ref().is_none_or(|p| t.predicate == p.as_ref()))
+                        .filter(move |t| {
+                            predicate.as_ref().is_none_or(|p| t.predicate == p.as_ref())
+                        })
                         .map(|t| Ok(t.into_owned())),
                 )
             }
@@ -182,9 +184,17 @@ mod tests {
 
     fn sample() -> oxrdf::Graph {
         let mut g = oxrdf::Graph::new();
-        g.insert(&Triple::new(nn("fred"), nn("name"), Literal::new_simple_literal("Fred")));
+        g.insert(&Triple::new(
+            nn("fred"),
+            nn("name"),
+            Literal::new_simple_literal("Fred"),
+        ));
         g.insert(&Triple::new(nn("fred"), nn("wife"), nn("wilma")));
-        g.insert(&Triple::new(nn("wilma"), nn("name"), Literal::new_simple_literal("Wilma")));
+        g.insert(&Triple::new(
+            nn("wilma"),
+            nn("name"),
+            Literal::new_simple_literal("Wilma"),
+        ));
         g
     }
 

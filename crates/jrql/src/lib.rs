@@ -1,13 +1,22 @@
 #![doc = include_str!("../README.md")]
 
+mod algebra;
+mod construct;
 mod context;
 mod error;
+mod eval;
+mod expr;
 mod graph;
 pub mod ns;
+mod pattern;
+mod read;
 mod render;
 pub mod value;
+mod write;
 
 pub use context::Context;
 pub use error::JrqlError;
 pub use graph::Graph;
+pub use read::{ask, describe_subjects, read};
 pub use render::render_subjects;
+pub use write::{Patch, write};

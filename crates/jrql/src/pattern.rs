@@ -8,7 +8,9 @@
 use crate::context::{Context, TermDefinition, TypeMapping};
 use crate::error::{JrqlError, abridge};
 use crate::ns;
-use crate::value::{boolean_literal, canonical_double, json_literal, number_lexical_for, number_literal};
+use crate::value::{
+    boolean_literal, canonical_double, json_literal, number_lexical_for, number_literal,
+};
 use oxrdf::{Literal, NamedNode, Variable};
 use serde_json::{Map, Value};
 use spargebra::algebra::Expression;
@@ -78,7 +80,8 @@ pub(crate) fn var_token(s: &str) -> Option<VarToken> {
 pub(crate) struct Translator<'c> {
     pub ctx: &'c Context,
     next_var: usize,
-    genid: Option<&'c mut dyn FnMut() -> String>,
+    /// Hidden variables standing for subjects to be given skolem IRIs when written.
+    pub skolem_vars: Vec<Variable>,
     /// Named user variables, in order of first appearance.
     pub user_vars: Vec<Variable>,
     /// Blank node labels seen in match mode, each standing for a hidden variable.
@@ -92,16 +95,16 @@ impl<'c> Translator<'c> {
         Translator {
             ctx,
             next_var: 0,
-            genid: None,
+            skolem_vars: Vec::new(),
             user_vars: Vec::new(),
             blank_vars: HashMap::new(),
             reject_blank_ids: false,
         }
     }
 
-    pub(crate) fn with_genid(ctx: &'c Context, genid: &'c mut dyn FnMut() -> String) -> Self {
+    /// A translator for writes, where blank node identifiers are errors.
+    pub(crate) fn for_write(ctx: &'c Context) -> Self {
         let mut translator = Translator::new(ctx);
-        translator.genid = Some(genid);
         translator.reject_blank_ids = true;
         translator
     }
@@ -129,14 +132,18 @@ impl<'c> Translator<'c> {
         }
     }
 
-    fn skolem(&mut self) -> Result<NamedNode, JrqlError> {
-        match self.genid.as_mut() {
-            Some(genid) => {
-                let id = genid();
-                Ok(NamedNode::new_unchecked(self.ctx.skolem_iri(&id)))
-            }
-            None => Err(JrqlError::bad("identifiers cannot be minted here")),
-        }
+    /// A hidden variable for a subject that will be given a skolem IRI when written (one per
+    /// solution, so that no two writes share an anonymous subject).
+    fn skolem_var(&mut self) -> Variable {
+        self.next_var += 1;
+        let variable = Variable::new_unchecked(format!("{HIDDEN_PREFIX}s{}", self.next_var));
+        self.skolem_vars.push(variable.clone());
+        variable
+    }
+
+    /// Whether a variable stands for a subject to be minted.
+    pub(crate) fn is_skolem(&self, variable: &Variable) -> bool {
+        self.skolem_vars.contains(variable)
     }
 
     /// Expands an identifier (subject id or reference) to an IRI, variable or (in queries)
@@ -208,9 +215,9 @@ impl<'c> Translator<'c> {
         out: &mut Patterns,
     ) -> Result<Option<TermPattern>, JrqlError> {
         for key in object.keys() {
-            check_subject_key(key, outer.is_none())?;
+            check_subject_key(key)?;
         }
-        let has_properties = object.keys().any(|k| k != "@id" && k != "@context");
+        let has_properties = object.keys().any(|k| k != "@id");
         let id = match object.get("@id") {
             Some(Value::String(id)) => self.id_term(id)?,
             Some(other) => {
@@ -222,7 +229,7 @@ impl<'c> Translator<'c> {
             None if outer.is_none() && !has_properties => return Ok(None),
             None => match mode {
                 Mode::Match => TermPattern::Variable(self.fresh()),
-                Mode::Load => TermPattern::NamedNode(self.skolem()?),
+                Mode::Load => TermPattern::Variable(self.skolem_var()),
             },
         };
         match outer {
@@ -251,7 +258,7 @@ impl<'c> Translator<'c> {
             None => {}
         }
         for (key, value) in object {
-            if key == "@id" || key == "@context" {
+            if key == "@id" {
                 continue;
             }
             let predicate = if key == "@type" {
@@ -319,7 +326,8 @@ impl<'c> Translator<'c> {
                     ));
                 }
                 if let Some(operators) = inline_constraint(object) {
-                    return self.inline_constraint(subject, predicate, object, operators, mode, out);
+                    return self
+                        .inline_constraint(subject, predicate, object, operators, mode, out);
                 }
                 if object.contains_key("@value") {
                     let object_term = self.value_object(object)?;
@@ -385,20 +393,7 @@ impl<'c> Translator<'c> {
         mode: Mode,
         out: &mut Patterns,
     ) -> Result<(), JrqlError> {
-        let variable = match object.get("@value") {
-            None => self.fresh(),
-            Some(Value::String(s)) => self.variable(s).ok_or_else(|| {
-                JrqlError::bad(format!(
-                    "the @value of an inline constraint must be a variable, found {s:?}"
-                ))
-            })?,
-            Some(other) => {
-                return Err(JrqlError::bad(format!(
-                    "the @value of an inline constraint must be a variable, found {}",
-                    abridge(other)
-                )));
-            }
-        };
+        let variable = self.constraint_variable(object)?;
         match mode {
             Mode::Match => {
                 for (operator, args) in operators {
@@ -437,6 +432,36 @@ impl<'c> Translator<'c> {
         Ok(())
     }
 
+    /// The variable an inline constraint applies to: its `@value` (m-ld) or `@id` (json-rql)
+    /// variable, or a fresh one.
+    pub(crate) fn constraint_variable(
+        &mut self,
+        object: &Map<String, Value>,
+    ) -> Result<Variable, JrqlError> {
+        let (key, value) = match (object.get("@value"), object.get("@id")) {
+            (None, None) => return Ok(self.fresh()),
+            (Some(value), None) => ("@value", value),
+            (None, Some(id)) => ("@id", id),
+            (Some(_), Some(_)) => {
+                return Err(JrqlError::bad(format!(
+                    "an inline constraint cannot have both @value and @id: {}",
+                    abridge(&Value::Object(object.clone()))
+                )));
+            }
+        };
+        match value {
+            Value::String(s) => self.variable(s).ok_or_else(|| {
+                JrqlError::bad(format!(
+                    "the {key} of an inline constraint must be a variable, found {s:?}"
+                ))
+            }),
+            other => Err(JrqlError::bad(format!(
+                "the {key} of an inline constraint must be a variable, found {}",
+                abridge(other)
+            ))),
+        }
+    }
+
     /// A `@type` value given as an object: a reference or vocabulary reference.
     fn type_reference(&mut self, object: &Map<String, Value>) -> Result<TermPattern, JrqlError> {
         match (object.get("@id"), object.get("@vocab"), object.len()) {
@@ -468,6 +493,12 @@ impl<'c> Translator<'c> {
                     return Err(JrqlError::unsupported(
                         key.as_str(),
                         "not supported in a value object",
+                    ));
+                }
+                other if other.starts_with('@') => {
+                    return Err(JrqlError::unsupported(
+                        other,
+                        "unknown or unsupported keyword in a value object",
                     ));
                 }
                 other => {
@@ -577,9 +608,10 @@ impl<'c> Translator<'c> {
                 }
             },
             Value::Number(n) => match mapping {
-                Some(TypeMapping::Datatype(dt)) => {
-                    Literal::new_typed_literal(number_lexical_for(n, dt), NamedNode::new_unchecked(dt))
-                }
+                Some(TypeMapping::Datatype(dt)) => Literal::new_typed_literal(
+                    number_lexical_for(n, dt),
+                    NamedNode::new_unchecked(dt),
+                ),
                 _ => number_literal(n),
             },
             Value::Bool(b) => match mapping {
@@ -609,7 +641,10 @@ pub(crate) fn typed_literal(value: &Value, datatype: &str) -> Result<Literal, Jr
             Err(_) => Err(JrqlError::bad(format!("{s:?} is not a valid xsd:double"))),
         },
         Value::String(s) => Ok(Literal::new_typed_literal(s.clone(), dt)),
-        Value::Number(n) => Ok(Literal::new_typed_literal(number_lexical_for(n, datatype), dt)),
+        Value::Number(n) => Ok(Literal::new_typed_literal(
+            number_lexical_for(n, datatype),
+            dt,
+        )),
         Value::Bool(b) => Ok(Literal::new_typed_literal(b.to_string(), dt)),
         other => Err(JrqlError::bad(format!(
             "@value must be a string, number or boolean unless @type is @json, found {}",
@@ -623,12 +658,12 @@ fn language_literal(value: &str, tag: &str) -> Result<Literal, JrqlError> {
         .map_err(|e| JrqlError::bad(format!("invalid language tag {tag:?}: {e}")))
 }
 
-/// The operator entries of an inline constraint (`{"@gt": 40}` or `{"@value": "?a", "@gt":
-/// 38}`), or `None` if the object is not one.
+/// The operator entries of an inline constraint (`{"@gt": 40}`, `{"@value": "?a", "@gt": 38}`
+/// or json-rql's `{"@id": "?a", "@gt": 38}`), or `None` if the object is not one.
 pub(crate) fn inline_constraint(object: &Map<String, Value>) -> Option<Vec<(&String, &Value)>> {
     let mut operators = Vec::new();
     for (key, value) in object {
-        if key == "@value" {
+        if key == "@value" || key == "@id" {
             continue;
         }
         if !crate::expr::is_operator(key) {
@@ -640,27 +675,173 @@ pub(crate) fn inline_constraint(object: &Map<String, Value>) -> Option<Vec<(&Str
 }
 
 /// Rejects subject keys this engine does not support, naming them (5011).
-fn check_subject_key(key: &str, top_level: bool) -> Result<(), JrqlError> {
+fn check_subject_key(key: &str) -> Result<(), JrqlError> {
     if !key.starts_with('@') {
         return Ok(());
     }
     match key {
         "@id" | "@type" => Ok(()),
-        "@context" if top_level => Ok(()),
         "@context" => Err(JrqlError::unsupported(
             "@context",
             "nested contexts are not supported; put @context at the top level",
         )),
-        "@list" | "@item" | "@index" => Err(JrqlError::unsupported(
-            key,
-            "lists are not yet supported",
-        )),
-        "@value" | "@language" | "@set" => Err(JrqlError::bad(format!(
-            "{key} is not allowed in a subject"
-        ))),
+        "@list" | "@item" | "@index" => {
+            Err(JrqlError::unsupported(key, "lists are not yet supported"))
+        }
+        "@value" | "@language" | "@set" => {
+            Err(JrqlError::bad(format!("{key} is not allowed in a subject")))
+        }
         _ if crate::expr::is_operator(key) => Err(JrqlError::bad(format!(
             "operator {key} is not allowed as a subject key"
         ))),
-        _ => Err(JrqlError::unsupported(key, "unknown or unsupported keyword in a subject")),
+        _ => Err(JrqlError::unsupported(
+            key,
+            "unknown or unsupported keyword in a subject",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx() -> Context {
+        Context::for_domain("test.example.org", None).unwrap()
+    }
+
+    fn translate(json: Value, mode: Mode, update: bool) -> (Patterns, Vec<Variable>) {
+        let ctx = ctx();
+        let mut translator = Translator::new(&ctx);
+        let mut out = Patterns::default();
+        translator.subjects(&json, mode, update, &mut out).unwrap();
+        (out, translator.skolem_vars.clone())
+    }
+
+    #[test]
+    fn variable_tokens() {
+        assert!(matches!(var_token("?"), Some(VarToken::Anonymous)));
+        assert!(matches!(var_token("?name_1"), Some(VarToken::Named(v)) if v.as_str() == "name_1"));
+        assert!(var_token("?not valid").is_none());
+        assert!(var_token("name").is_none());
+        let ctx = ctx();
+        let mut translator = Translator::new(&ctx);
+        let a = translator.variable("?").unwrap();
+        let b = translator.variable("?").unwrap();
+        assert_ne!(a, b, "each anonymous variable is fresh");
+        assert!(is_hidden(&a));
+        assert!(!is_hidden(&translator.variable("?x").unwrap()));
+        assert_eq!(translator.user_vars, vec![Variable::new_unchecked("x")]);
+    }
+
+    #[test]
+    fn nested_subjects_join_in_match_mode() {
+        let (out, _) = translate(
+            json!({ "@id": "fred", "wife": { "@id": "?w", "name": "Wilma" } }),
+            Mode::Match,
+            false,
+        );
+        let text: Vec<String> = out.triples.iter().map(|t| t.triple.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "<http://test.example.org/fred> <http://test.example.org/#wife> ?w",
+                "?w <http://test.example.org/#name> \"Wilma\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn top_level_reference_matches_any_property() {
+        let (out, _) = translate(json!({ "@id": "fred" }), Mode::Match, false);
+        assert_eq!(out.triples.len(), 1);
+        let t = &out.triples[0].triple;
+        assert!(matches!(t.predicate, NamedNodePattern::Variable(_)));
+        assert!(matches!(t.object, TermPattern::Variable(_)));
+        let (out, _) = translate(json!({ "@id": "fred" }), Mode::Load, false);
+        assert!(out.triples.is_empty());
+    }
+
+    #[test]
+    fn inline_constraints_are_filters_or_binds() {
+        let (out, _) = translate(
+            json!({ "@id": "?s", "age": { "@gt": 40 } }),
+            Mode::Match,
+            false,
+        );
+        assert_eq!(out.filters.len(), 1);
+        assert!(out.binds.is_empty());
+        let (out, _) = translate(
+            json!({ "@id": "fred", "likes": { "@value": "?l", "@plus": 1 } }),
+            Mode::Load,
+            false,
+        );
+        assert_eq!(out.binds.len(), 1);
+        assert_eq!(out.triples[0].before, Some(Variable::new_unchecked("l")));
+    }
+
+    #[test]
+    fn anonymous_subjects_are_skolem_variables_when_loading() {
+        let (out, skolems) = translate(
+            json!({ "@id": "fred", "stats": { "height": 5 } }),
+            Mode::Load,
+            false,
+        );
+        assert_eq!(skolems.len(), 1);
+        assert_eq!(out.triples.len(), 2);
+        assert_eq!(
+            out.triples[1].triple.subject,
+            TermPattern::Variable(skolems[0].clone())
+        );
+        let (_, skolems) = translate(
+            json!({ "@id": "fred", "stats": { "height": 5 } }),
+            Mode::Match,
+            false,
+        );
+        assert!(skolems.is_empty());
+    }
+
+    #[test]
+    fn updates_record_the_replaced_value() {
+        let (out, _) = translate(json!({ "@id": "fred", "height": 6 }), Mode::Load, true);
+        assert!(out.triples[0].before.as_ref().is_some_and(is_hidden));
+    }
+
+    #[test]
+    fn typed_literals() {
+        let double = typed_literal(&json!("2.50"), ns::XSD_DOUBLE).unwrap();
+        assert_eq!(double.value(), "2.5E0");
+        assert!(typed_literal(&json!("abc"), ns::XSD_DOUBLE).is_err());
+        let int = typed_literal(&json!(5), "http://ex.org/dt").unwrap();
+        assert_eq!(int.value(), "5");
+        assert!(typed_literal(&json!({ "a": 1 }), "http://ex.org/dt").is_err());
+    }
+
+    #[test]
+    fn value_object_errors() {
+        let ctx = ctx();
+        let mut translator = Translator::new(&ctx);
+        let both = json!({ "@value": "x", "@type": "T", "@language": "en" });
+        assert_eq!(
+            translator
+                .value_object(both.as_object().unwrap())
+                .unwrap_err()
+                .status(),
+            4001
+        );
+        let bad_tag = json!({ "@value": "x", "@language": "not a tag!" });
+        assert!(
+            translator
+                .value_object(bad_tag.as_object().unwrap())
+                .is_err()
+        );
+        let shared = json!({ "@value": "x", "@id": "y" });
+        assert_eq!(
+            translator
+                .value_object(shared.as_object().unwrap())
+                .unwrap_err()
+                .status(),
+            5011
+        );
     }
 }

@@ -91,11 +91,18 @@ pub(crate) fn collapse(mut values: Vec<Value>) -> Value {
 }
 
 /// The key and rendered value for one property value.
-pub(crate) fn render_property(ctx: &Context, predicate: &NamedNode, object: &Term) -> (String, Value) {
+pub(crate) fn render_property(
+    ctx: &Context,
+    predicate: &NamedNode,
+    object: &Term,
+) -> (String, Value) {
     if predicate.as_str() == ns::RDF_TYPE
         && let Term::NamedNode(class) = object
     {
-        return ("@type".into(), Value::String(ctx.compact_iri(class.as_str(), true)));
+        return (
+            "@type".into(),
+            Value::String(ctx.compact_iri(class.as_str(), true)),
+        );
     }
     let (key, def) = select_key(ctx, predicate.as_str(), object);
     let value = render_object(ctx, object, def);
@@ -208,8 +215,7 @@ fn render_literal(ctx: &Context, literal: &Literal, def: Option<&TermDefinition>
             Some(TypeMapping::Datatype(dt)) => dt == datatype || !inline.is_string(),
             Some(_) => !inline.is_string(),
         };
-        let default_language_applies =
-            inline.is_string() && effective_language(ctx, def).is_some();
+        let default_language_applies = inline.is_string() && effective_language(ctx, def).is_some();
         if coerced && !default_language_applies {
             return inline;
         }
@@ -283,9 +289,22 @@ fn lexical(term: &Term) -> &str {
 
 fn is_numeric_datatype(datatype: &str) -> bool {
     const NUMERIC: [&str; 16] = [
-        "integer", "double", "decimal", "float", "int", "long", "short", "byte",
-        "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger",
-        "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte",
+        "integer",
+        "double",
+        "decimal",
+        "float",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
     ];
     datatype
         .strip_prefix("http://www.w3.org/2001/XMLSchema#")
@@ -314,13 +333,20 @@ mod tests {
         let fred = iri("fred");
         let t = |p: &str, o: Term| Triple::new(fred.clone(), iri(p), o);
         let triples = vec![
-            Triple::new(fred.clone(), NamedNode::new_unchecked(ns::RDF_TYPE), iri("#Person")),
+            Triple::new(
+                fred.clone(),
+                NamedNode::new_unchecked(ns::RDF_TYPE),
+                iri("#Person"),
+            ),
             t("#name", Literal::new_simple_literal("Fred").into()),
             t("#nick", Literal::new_simple_literal("Freddy").into()),
             t("#nick", Literal::new_simple_literal("F").into()),
             t("#age", typed("40", ns::XSD_INTEGER)),
             t("#wife", iri("wilma").into()),
-            t("#born", typed("2000-01-01", "http://www.w3.org/2001/XMLSchema#date")),
+            t(
+                "#born",
+                typed("2000-01-01", "http://www.w3.org/2001/XMLSchema#date"),
+            ),
             t("#stats", iri(".well-known/genid/abc").into()),
         ];
         let rendered = render_subjects(&triples, &ctx());
@@ -336,7 +362,9 @@ mod tests {
         let keys: Vec<&String> = rendered[0].as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
-            ["@id", "age", "born", "name", "nick", "stats", "wife", "@type"]
+            [
+                "@id", "age", "born", "name", "nick", "stats", "wife", "@type"
+            ]
         );
     }
 
@@ -350,7 +378,10 @@ mod tests {
         let rendered = render_subjects(&triples, &ctx());
         assert_eq!(
             rendered,
-            vec![json!({"@id": "b", "x": "1", "y": "3"}), json!({"@id": "a", "x": "2"})]
+            vec![
+                json!({"@id": "b", "x": "1", "y": "3"}),
+                json!({"@id": "a", "x": "2"})
+            ]
         );
     }
 
@@ -362,7 +393,9 @@ mod tests {
         assert_eq!(r(typed("2.0E0", ns::XSD_DOUBLE)), json!(2));
         assert_eq!(r(typed("true", ns::XSD_BOOLEAN)), json!(true));
         assert_eq!(
-            r(Literal::new_language_tagged_literal("Bonjour", "fr").unwrap().into()),
+            r(Literal::new_language_tagged_literal("Bonjour", "fr")
+                .unwrap()
+                .into()),
             json!({"@value": "Bonjour", "@language": "fr"})
         );
         assert_eq!(
@@ -393,9 +426,17 @@ mod tests {
         let triples = vec![
             t("#wife", iri("wilma").into()),
             t("#kind", iri("#Big").into()),
-            t("#label", Literal::new_language_tagged_literal("Chose", "fr").unwrap().into()),
+            t(
+                "#label",
+                Literal::new_language_tagged_literal("Chose", "fr")
+                    .unwrap()
+                    .into(),
+            ),
             t("#data", typed("[1,2]", ns::RDF_JSON)),
-            t("#born", typed("2000-01-01", "http://www.w3.org/2001/XMLSchema#date")),
+            t(
+                "#born",
+                typed("2000-01-01", "http://www.w3.org/2001/XMLSchema#date"),
+            ),
             t("#born", Literal::new_simple_literal("unknown").into()),
         ];
         let rendered = render_subjects(&triples, &c);

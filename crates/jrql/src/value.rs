@@ -237,14 +237,26 @@ mod tests {
     fn inline_json_of_meld_types() {
         let typed = |v: &str, t: &str| Literal::new_typed_literal(v, xsd(t));
         assert_eq!(inline_json(&typed("40", ns::XSD_INTEGER)), Some(json!(40)));
-        assert_eq!(inline_json(&typed("1.8E0", ns::XSD_DOUBLE)), Some(json!(1.8)));
+        assert_eq!(
+            inline_json(&typed("1.8E0", ns::XSD_DOUBLE)),
+            Some(json!(1.8))
+        );
         assert_eq!(inline_json(&typed("2.0E0", ns::XSD_DOUBLE)), Some(json!(2)));
         assert_eq!(inline_json(&typed("INF", ns::XSD_DOUBLE)), None);
-        assert_eq!(inline_json(&typed("true", ns::XSD_BOOLEAN)), Some(json!(true)));
-        assert_eq!(inline_json(&typed("maybe", ns::XSD_BOOLEAN)), None);
-        assert_eq!(inline_json(&Literal::new_simple_literal("x")), Some(json!("x")));
         assert_eq!(
-            inline_json(&typed("2000-01-01", "http://www.w3.org/2001/XMLSchema#date")),
+            inline_json(&typed("true", ns::XSD_BOOLEAN)),
+            Some(json!(true))
+        );
+        assert_eq!(inline_json(&typed("maybe", ns::XSD_BOOLEAN)), None);
+        assert_eq!(
+            inline_json(&Literal::new_simple_literal("x")),
+            Some(json!("x"))
+        );
+        assert_eq!(
+            inline_json(&typed(
+                "2000-01-01",
+                "http://www.w3.org/2001/XMLSchema#date"
+            )),
             None
         );
         let lang = Literal::new_language_tagged_literal("Bonjour", "fr").unwrap();
@@ -255,9 +267,15 @@ mod tests {
     #[test]
     fn canonical_json_sorts_keys_and_normalises_numbers() {
         let value = json!({"b": [1.0, {"z": 1, "a": 2.5}], "a": "x"});
-        assert_eq!(canonical_json(&value), r#"{"a":"x","b":[1,{"a":2.5,"z":1}]}"#);
+        assert_eq!(
+            canonical_json(&value),
+            r#"{"a":"x","b":[1,{"a":2.5,"z":1}]}"#
+        );
         let literal = json_literal(&value);
         assert_eq!(literal.datatype().as_str(), ns::RDF_JSON);
-        assert_eq!(parse_json_literal(&literal), Some(json!({"a": "x", "b": [1, {"a": 2.5, "z": 1}]})));
+        assert_eq!(
+            parse_json_literal(&literal),
+            Some(json!({"a": "x", "b": [1, {"a": 2.5, "z": 1}]}))
+        );
     }
 }

@@ -1,15 +1,24 @@
 //! [`MeldClone`]: a clone of a m-ld domain, the API an app talks to.
 //!
-//! Owns the clone's lifecycle (open, write, read, follow, close) and the mapping of json-rql to core
-//! patches. The engine state ([`SuSet`]) sits behind one mutex: a write translates json-rql against
-//! the current state and commits one operation inside a single critical section, with no `.await`
-//! in between, so writes are serialised and atomic. Reads take a store snapshot and never block
-//! writers. Updates fan out to `follow` subscribers through a bounded broadcast channel.
+//! Owns the clone's lifecycle (start, write, read, follow, close) and the mapping of json-rql to
+//! core patches. The engine state ([`SuSet`] and its causal buffer) sits behind one mutex: a write
+//! translates json-rql against the current state and commits one operation inside a single
+//! critical section, with no `.await` in between, so writes are serialised and atomic. Reads take a
+//! store snapshot and never block writers. Updates fan out to `follow` subscribers through a
+//! bounded broadcast channel.
+//!
+//! With [`Remotes`], the clone joins its domain ([`crate::live`] holds the recovery logic): remote
+//! operations are applied under the same mutex as local writes, and local operations are handed to
+//! the remotes (which never block) inside the critical section, so they leave in commit order.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use m_ld_core::CoreError;
+use m_ld_core::causal::CausalBuffer;
+use m_ld_core::operation::OperationMessage;
+use m_ld_core::remotes::Remotes;
 use m_ld_core::store::{MemoryStore, Store};
-use m_ld_core::suset::{self, SuSet};
+use m_ld_core::suset::{self, Applied, SuSet};
 use m_ld_jrql::Context;
 use oxrdf::Triple;
 use serde_json::Value;
@@ -17,7 +26,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::genid::GenId;
 use crate::rdf::{self, RdfFormat};
-use crate::state::{MeldReadState, StateGraph, request_context};
+use crate::state::{MeldReadState, StateGraph};
 use crate::{MeldConfig, MeldError, MeldStatus, MeldUpdate};
 
 /// A clone of a m-ld domain. Cheap to clone (a handle); all handles share one clone.
@@ -36,7 +45,7 @@ use crate::{MeldConfig, MeldError, MeldStatus, MeldUpdate};
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f) }
 /// ```
 pub struct MeldClone<S: Store = MemoryStore> {
-    inner: Arc<Inner<S>>,
+    pub(crate) inner: Arc<Inner<S>>,
 }
 
 impl<S: Store> Clone for MeldClone<S> {
@@ -47,73 +56,156 @@ impl<S: Store> Clone for MeldClone<S> {
     }
 }
 
-struct Inner<S: Store> {
-    config: MeldConfig,
-    context: Arc<Context>,
-    /// `None` once the clone has closed.
-    engine: Mutex<Option<Engine<S>>>,
+pub(crate) struct Inner<S: Store> {
+    pub(crate) config: MeldConfig,
+    pub(crate) context: Arc<Context>,
+    pub(crate) slot: Mutex<Slot<S>>,
+    pub(crate) remotes: Option<Arc<dyn Remotes>>,
+    /// What the remotes last said of other clones: `Some(present)` while connected.
+    pub(crate) presence: watch::Sender<Option<bool>>,
 }
 
-/// The mutable heart of a clone: its SU-Set and the channels its changes go out on.
-struct Engine<S: Store> {
-    suset: SuSet<S>,
+/// The lifecycle of a clone's engine.
+pub(crate) enum Slot<S: Store> {
+    /// Joining the domain: operations that arrive are kept for when the engine exists.
+    Starting(Vec<OperationMessage>),
+    /// Running.
+    Running(Box<Engine<S>>),
+    /// Closed: every call fails with 5032.
+    Closed,
+}
+
+/// The mutable heart of a clone: its SU-Set, the causal buffer of remote operations, and the
+/// channels its changes go out on.
+pub(crate) struct Engine<S: Store> {
+    pub(crate) suset: SuSet<S>,
+    pub(crate) causal: CausalBuffer,
     genid: GenId,
     updates: broadcast::Sender<Arc<suset::Update>>,
     status: watch::Sender<MeldStatus>,
+    remotes: Option<Arc<dyn Remotes>>,
+    /// Whether this clone has declared itself present on the domain.
+    pub(crate) live: bool,
+    /// Whether a recovery (rev-up) is in progress.
+    pub(crate) outdated: bool,
+    /// What the remotes last said of other clones.
+    pub(crate) others: Option<bool>,
 }
 
 impl MeldClone<MemoryStore> {
-    /// Starts a clone held in memory. With no remotes, it must be the genesis clone of its domain.
+    /// Starts a clone held in memory, with no remotes: it must be the genesis clone of its domain.
     pub async fn new(config: MeldConfig) -> Result<Self, MeldError> {
         Self::open(MemoryStore::new(), config).await
     }
 }
 
 impl<S: Store + Clone> MeldClone<S> {
-    /// Starts a clone on the given store. A store with data resumes that clone (its domain must
-    /// match); an empty store starts a new clone, which must be `genesis` (joining an existing domain
-    /// needs remotes).
+    /// Starts a clone on the given store, with no remotes. A store with data resumes that clone
+    /// (its domain must match); an empty store starts a new clone, which must be `genesis`.
     pub async fn open(store: S, config: MeldConfig) -> Result<Self, MeldError> {
+        let inner = Inner::new(config, None)?;
+        let suset = match inner.existing(&store)? {
+            Some(suset) => suset,
+            None if inner.config.genesis => SuSet::genesis(store, &inner.config.domain)?,
+            None => return Err(CoreError::NoVisibleClones.into()),
+        };
+        inner.presence.send_replace(Some(false));
+        inner.run(suset, true)?;
+        Ok(MeldClone { inner })
+    }
+
+    /// Starts a clone on the given store that shares its domain through `remotes`.
+    ///
+    /// A new genesis clone starts alone (it fails if other clones are already live); a new
+    /// non-genesis clone joins by snapshot from a live peer (5031 if there is none); a clone with
+    /// data resumes it and catches up by rev-up when peers are present.
+    pub async fn open_with_remotes(
+        store: S,
+        remotes: Arc<dyn Remotes>,
+        config: MeldConfig,
+    ) -> Result<Self, MeldError> {
+        let inner = Inner::new(config, Some(remotes))?;
+        crate::live::start(&inner, store).await?;
+        Ok(MeldClone { inner })
+    }
+}
+
+impl<S: Store> Inner<S> {
+    fn new(config: MeldConfig, remotes: Option<Arc<dyn Remotes>>) -> Result<Arc<Self>, MeldError> {
         config.validate()?;
         let context = Arc::new(Context::for_domain(
             &config.domain,
             config.context.as_ref(),
         )?);
-        let suset = match SuSet::open(store.clone())? {
-            Some(suset) if suset.domain() != config.domain => {
-                return Err(MeldError::Config(format!(
-                    "the store holds domain {:?}, not {:?}",
-                    suset.domain(),
-                    config.domain
-                )));
-            }
-            Some(suset) => suset,
-            None if config.genesis => SuSet::genesis(store, &config.domain)?,
-            None => {
-                return Err(MeldError::NoVisibleClones);
+        Ok(Arc::new(Inner {
+            config,
+            context,
+            slot: Mutex::new(Slot::Starting(Vec::new())),
+            remotes,
+            presence: watch::channel(None).0,
+        }))
+    }
+
+    /// The clone state already in `store`, checked against the configured domain.
+    pub(crate) fn existing(&self, store: &S) -> Result<Option<SuSet<S>>, MeldError>
+    where
+        S: Clone,
+    {
+        match SuSet::open(store.clone())? {
+            Some(suset) if suset.domain() != self.config.domain => Err(MeldError::Config(format!(
+                "the store holds domain {:?}, not {:?}",
+                suset.domain(),
+                self.config.domain
+            ))),
+            found => Ok(found),
+        }
+    }
+
+    /// Installs a running engine on `suset`, applying any operations that arrived meanwhile.
+    pub(crate) fn run(&self, suset: SuSet<S>, live: bool) -> Result<(), MeldError> {
+        let others = *self.presence.borrow();
+        let (updates, _) = broadcast::channel(self.config.follow_buffer);
+        let mut engine = Box::new(Engine {
+            suset,
+            causal: CausalBuffer::new(),
+            genid: GenId::new(),
+            updates,
+            status: watch::channel(MeldStatus::default()).0,
+            remotes: self.remotes.clone(),
+            live,
+            outdated: false,
+            others,
+        });
+        engine.refresh_status();
+        let mut slot = self.lock()?;
+        let pending = match std::mem::replace(&mut *slot, Slot::Closed) {
+            Slot::Starting(pending) => pending,
+            other => {
+                *slot = other;
+                return Err(MeldError::Closed);
             }
         };
-        let ticks = suset.clock().ticks();
-        let (updates, _) = broadcast::channel(config.follow_buffer);
-        // Without remotes a clone is its domain's only clone: online, up to date, and a silo.
-        let (status, _) = watch::channel(MeldStatus {
-            online: true,
-            outdated: false,
-            silo: true,
-            ticks,
-        });
-        Ok(MeldClone {
-            inner: Arc::new(Inner {
-                config,
-                context,
-                engine: Mutex::new(Some(Engine {
-                    suset,
-                    genid: GenId::new(),
-                    updates,
-                    status,
-                })),
-            }),
-        })
+        for msg in pending {
+            engine.receive(msg);
+        }
+        *slot = Slot::Running(engine);
+        Ok(())
+    }
+
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Slot<S>>, MeldError> {
+        // A poisoned lock means a panic mid-transaction; the store batch was not written, but the
+        // in-memory engine may be inconsistent, so the clone refuses further calls.
+        self.slot.lock().map_err(|_| MeldError::Closed)
+    }
+
+    pub(crate) fn with_engine<R>(
+        &self,
+        f: impl FnOnce(&mut Engine<S>) -> Result<R, MeldError>,
+    ) -> Result<R, MeldError> {
+        match &mut *self.lock()? {
+            Slot::Running(engine) => f(engine),
+            Slot::Starting(_) | Slot::Closed => Err(MeldError::Closed),
+        }
     }
 }
 
@@ -128,19 +220,11 @@ impl<S: Store> MeldClone<S> {
         &self.inner.context
     }
 
-    fn engine(&self) -> Result<MutexGuard<'_, Option<Engine<S>>>, MeldError> {
-        // A poisoned lock means a panic mid-transaction; the store batch was not written, but the
-        // in-memory engine may be inconsistent, so the clone refuses further calls.
-        self.inner.engine.lock().map_err(|_| MeldError::Closed)
-    }
-
     fn with_engine<R>(
         &self,
         f: impl FnOnce(&mut Engine<S>) -> Result<R, MeldError>,
     ) -> Result<R, MeldError> {
-        let mut guard = self.engine()?;
-        let engine = guard.as_mut().ok_or(MeldError::Closed)?;
-        f(engine)
+        self.inner.with_engine(f)
     }
 
     /// Applies a json-rql write: a subject or array of subjects to insert, `{"@graph": ...}`, or an
@@ -156,7 +240,7 @@ impl<S: Store> MeldClone<S> {
     /// The synchronous core of [`MeldClone::write`]; returns the clock ticks of the commit, or
     /// `None` if the write changed nothing.
     fn write_now(&self, request: &Value) -> Result<Option<u64>, MeldError> {
-        let context = request_context(&self.inner.context, request)?;
+        let context = Arc::clone(&self.inner.context);
         self.with_engine(|engine| engine.write(&context, request))
     }
 
@@ -228,9 +312,10 @@ impl<S: Store> MeldClone<S> {
         self.write(&request).await
     }
 
-    /// Subscribes to every later update of the clone's data, in order. The subscription buffers up
-    /// to `followBuffer` updates; writers never wait for it. A subscriber that falls further behind
-    /// receives one [`MeldError::Lagged`] and its stream ends: updates are never dropped silently.
+    /// Subscribes to every later update of the clone's data, local and remote, in order. The
+    /// subscription buffers up to `followBuffer` updates; writers never wait for it. A subscriber
+    /// that falls further behind receives one [`MeldError::Lagged`] and its stream ends: updates
+    /// are never dropped silently.
     pub fn follow(&self) -> Result<Follow, MeldError> {
         let context = Arc::clone(&self.inner.context);
         self.with_engine(|engine| {
@@ -243,25 +328,24 @@ impl<S: Store> MeldClone<S> {
 
     /// The clone's status now.
     pub fn status(&self) -> Result<MeldStatus, MeldError> {
-        self.with_engine(|engine| {
-            Ok(MeldStatus {
-                ticks: engine.suset.clock().ticks(),
-                ..*engine.status.borrow()
-            })
-        })
+        self.with_engine(|engine| Ok(engine.status()))
     }
 
-    /// A watch of the clone's liveness (`online`, `outdated`, `silo`); it ends when the clone closes.
+    /// A watch of the clone's status. It changes when `online`, `outdated` or `silo` change (and
+    /// then carries the ticks of that moment); it ends when the clone closes.
     pub fn status_changes(&self) -> Result<watch::Receiver<MeldStatus>, MeldError> {
         self.with_engine(|engine| Ok(engine.status.subscribe()))
     }
 
-    /// Closes the clone. Later calls fail with [`MeldError::Closed`] (5032); `follow` streams and
-    /// status watches end. Closing twice is harmless.
+    /// Closes the clone: withdraws it from the domain, ends `follow` streams and status watches.
+    /// Later calls fail with [`MeldError::Closed`] (5032). Closing twice is harmless.
     pub async fn close(&self) -> Result<(), MeldError> {
-        let engine = self.engine()?.take();
-        if let Some(engine) = engine {
+        let previous = std::mem::replace(&mut *self.inner.lock()?, Slot::Closed);
+        if let Slot::Running(engine) = previous {
             engine.status.send_modify(|s| s.online = false);
+        }
+        if let Some(remotes) = &self.inner.remotes {
+            remotes.detach().await;
         }
         Ok(())
     }
@@ -293,24 +377,102 @@ impl<S: Store> Engine<S> {
     fn write(&mut self, context: &Context, request: &Value) -> Result<Option<u64>, MeldError> {
         let state = self.suset.state();
         let genid = &mut self.genid;
-        let patch =
-            m_ld_jrql::write(&StateGraph(&state), context, request, &mut || genid.next_id())?;
+        let patch = m_ld_jrql::write(&StateGraph(&state), context, request, &mut || {
+            genid.next_id()
+        })?;
         drop(state);
+        if patch.agree.is_some() {
+            // Agreements need voiding of concurrent operations, which this engine cannot do yet:
+            // refuse rather than publish an agreement we would not honour ourselves.
+            return Err(MeldError::Unsupported("@agree (agreements)".into()));
+        }
         self.commit(suset::Patch {
             deletes: patch.deletes,
             inserts: patch.inserts,
         })
     }
 
-    /// Commits a patch as one operation and tells subscribers.
+    /// Commits a patch as one operation, hands it to the remotes and tells subscribers.
     fn commit(&mut self, patch: suset::Patch) -> Result<Option<u64>, MeldError> {
         let Some(commit) = self.suset.transact(patch)? else {
             return Ok(None);
         };
         let ticks = commit.update.ticks;
-        // No subscribers is not an error.
-        let _ = self.updates.send(Arc::new(commit.update));
+        self.publish(&commit.message);
+        self.notify(commit.update);
         Ok(Some(ticks))
+    }
+
+    /// Hands an operation to the remotes. A clone that is not connected keeps it in its journal;
+    /// peers receive it through their next rev-up.
+    pub(crate) fn publish(&self, msg: &OperationMessage) {
+        if let Some(remotes) = &self.remotes {
+            if let Err(e) = remotes.publish(msg) {
+                tracing::debug!("operation at {} not published now: {e}", msg.op.time);
+            }
+        }
+    }
+
+    pub(crate) fn notify(&self, update: suset::Update) {
+        // No subscribers is not an error.
+        let _ = self.updates.send(Arc::new(update));
+    }
+
+    /// Receives a remote operation: causal buffering, application, notification, and broadcast
+    /// of any constraint resolution. Returns `false` when the operation revealed a gap in our
+    /// history (5005): the caller must recover by rev-up.
+    pub(crate) fn receive(&mut self, msg: OperationMessage) -> bool {
+        match self.causal.receive(msg, &mut self.suset) {
+            Ok(outcomes) => {
+                for outcome in outcomes {
+                    if let Applied::Applied { update, resolution } = outcome {
+                        if let Some(resolution) = resolution {
+                            self.publish(&resolution);
+                        }
+                        self.notify(update);
+                    }
+                }
+                true
+            }
+            Err(CoreError::OutOfOrder(why)) => {
+                tracing::info!("operation out of order ({why}): a rev-up is needed");
+                self.causal.clear();
+                false
+            }
+            Err(e) => {
+                tracing::warn!("remote operation dropped: {e}");
+                true
+            }
+        }
+    }
+
+    pub(crate) fn status(&self) -> MeldStatus {
+        MeldStatus {
+            ticks: self.suset.clock().ticks(),
+            ..*self.status.borrow()
+        }
+    }
+
+    /// Recomputes the status flags (m-ld-js `DatasetEngine.createStatus`) and tells watchers when
+    /// they change.
+    pub(crate) fn refresh_status(&mut self) {
+        let online = self.others.is_some();
+        let silo = self.live && self.others == Some(false);
+        let outdated = self.outdated && !self.suset.clock().is_id();
+        let ticks = self.suset.clock().ticks();
+        self.status.send_if_modified(|s| {
+            let next = MeldStatus {
+                online,
+                outdated,
+                silo,
+                ticks,
+            };
+            let changed = !s.same_liveness(&next);
+            if changed {
+                *s = next;
+            }
+            changed
+        });
     }
 }
 
@@ -334,8 +496,7 @@ impl<S: Store> MeldWriteState<'_, S> {
     /// Applies a json-rql write as one transaction; returns the new clock ticks, or `None` if it
     /// changed nothing.
     pub fn write(&mut self, request: &Value) -> Result<Option<u64>, MeldError> {
-        let context = request_context(self.context, request)?;
-        self.engine.write(&context, request)
+        self.engine.write(self.context, request)
     }
 }
 

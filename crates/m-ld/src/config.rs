@@ -83,7 +83,11 @@ impl MeldConfig {
         if self.id.is_empty() {
             return Err(MeldError::Config("@id must not be empty".into()));
         }
-        if let Some(c) = self.id.chars().find(|c| matches!(c, '/' | '+' | '#') || c.is_control()) {
+        if let Some(c) = self
+            .id
+            .chars()
+            .find(|c| matches!(c, '/' | '+' | '#') || c.is_control())
+        {
             return Err(MeldError::Config(format!(
                 "@id {:?} must not contain {c:?}",
                 self.id
@@ -99,7 +103,9 @@ impl MeldConfig {
 fn required_str(obj: &Map<String, Value>, key: &str) -> Result<String, MeldError> {
     match obj.get(key) {
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err(MeldError::Config(format!("{key} must be a string, not {other}"))),
+        Some(other) => Err(MeldError::Config(format!(
+            "{key} must be a string, not {other}"
+        ))),
         None => Err(MeldError::Config(format!("{key} is required"))),
     }
 }
@@ -142,7 +148,10 @@ mod tests {
             json!({"@id": "a", "@domain": "test.example.org", "gensis": true}),
             json!({"@id": "a", "@domain": "test.example.org", "followBuffer": -1}),
         ] {
-            assert!(MeldConfig::from_json(&bad).is_err(), "{bad} should be rejected");
+            assert!(
+                MeldConfig::from_json(&bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 }

@@ -18,13 +18,15 @@ pub enum MeldError {
     /// The engine core failed (storage, clocks, operations).
     #[error(transparent)]
     Core(#[from] m_ld_core::CoreError),
-    /// A new clone that is not genesis found no other clone to join (none is reachable without
-    /// remotes).
-    #[error("No visible clones: a new non-genesis clone needs a peer to join")]
-    NoVisibleClones,
+    /// A genesis clone found other clones already live on its domain.
+    #[error("Genesis clone trying to join a live domain")]
+    GenesisConflict,
     /// An identifier is not a valid IRI.
     #[error("Invalid IRI {0:?}")]
     InvalidIri(String),
+    /// A feature of m-ld that this engine does not implement yet (5011).
+    #[error("Unsupported pattern: {0} is not supported yet")]
+    Unsupported(String),
     /// The clone has been closed; no further calls are possible.
     #[error("Clone has closed")]
     Closed,
@@ -43,8 +45,9 @@ impl MeldError {
             MeldError::Config(_) => 5000,
             MeldError::Jrql(e) => e.status(),
             MeldError::Core(e) => e.status(),
-            MeldError::NoVisibleClones => 5031,
+            MeldError::GenesisConflict => 5000,
             MeldError::InvalidIri(_) => 4001,
+            MeldError::Unsupported(_) => 5011,
             MeldError::Closed => 5032,
             MeldError::Lagged(_) => 5000,
             MeldError::RdfSyntax(_) => 4001,

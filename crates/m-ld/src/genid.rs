@@ -59,7 +59,10 @@ mod tests {
         for id in &ids {
             assert_eq!(id.len(), 25);
             assert!(id.starts_with('c'));
-            assert!(id.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+            );
         }
     }
 }

@@ -31,17 +31,6 @@ impl<T: StoreSnapshot> Graph for StateGraph<'_, T> {
     }
 }
 
-/// The context for one request: the clone's context, plus the request's own `@context` if any.
-pub(crate) fn request_context(
-    context: &Arc<Context>,
-    request: &Value,
-) -> Result<Arc<Context>, MeldError> {
-    match request.get("@context") {
-        Some(local) => Ok(Arc::new(context.with_local(local)?)),
-        None => Ok(Arc::clone(context)),
-    }
-}
-
 /// An immutable view of a clone's data. Cheap to clone; safe to keep and to send between threads.
 pub struct MeldReadState<S: Store = MemoryStore> {
     pub(crate) state: DatasetState<S::Snapshot>,
@@ -72,8 +61,12 @@ impl<S: Store> MeldReadState<S> {
 
     /// Answers a json-rql read (`@describe`, `@select` or `@construct`) with its result subjects.
     pub fn read(&self, request: &Value) -> Result<Vec<Value>, MeldError> {
-        let context = request_context(&self.context, request)?;
-        Ok(m_ld_jrql::read(&StateGraph(&self.state), &context, request)?)
+        // json-rql applies a request's own `@context` over the clone's.
+        Ok(m_ld_jrql::read(
+            &StateGraph(&self.state),
+            &self.context,
+            request,
+        )?)
     }
 
     /// Describes one subject by its `@id` (compact or absolute), or `None` if it has no properties.
@@ -87,8 +80,11 @@ impl<S: Store> MeldReadState<S> {
 
     /// Whether a json-rql pattern (`{"@where": ...}`) has any solution.
     pub fn ask(&self, request: &Value) -> Result<bool, MeldError> {
-        let context = request_context(&self.context, request)?;
-        Ok(m_ld_jrql::ask(&StateGraph(&self.state), &context, request)?)
+        Ok(m_ld_jrql::ask(
+            &StateGraph(&self.state),
+            &self.context,
+            request,
+        )?)
     }
 
     /// Triples matching a pattern; `None` matches anything. Every pattern shape is served by an index.

@@ -21,7 +21,10 @@ async fn insert_then_describe() {
         .await
         .unwrap();
     let found = clone.read(&json!({"@describe": "fred"})).await.unwrap();
-    assert_eq!(found, vec![json!({"@id": "fred", "name": "Fred", "age": 40})]);
+    assert_eq!(
+        found,
+        vec![json!({"@id": "fred", "name": "Fred", "age": 40})]
+    );
     assert_eq!(clone.get("fred").await.unwrap(), Some(found[0].clone()));
     assert_eq!(clone.get("wilma").await.unwrap(), None);
 }
@@ -85,7 +88,10 @@ async fn a_lagging_follower_gets_an_error_and_writers_never_wait() {
     .unwrap();
     let mut follow = clone.follow().unwrap();
     for n in 0..10 {
-        clone.write(&json!({"@id": format!("s{n}"), "n": n})).await.unwrap();
+        clone
+            .write(&json!({"@id": format!("s{n}"), "n": n}))
+            .await
+            .unwrap();
     }
     match follow.next().await {
         Some(Err(MeldError::Lagged(missed))) => assert_eq!(missed, 6),
@@ -101,9 +107,15 @@ async fn a_lagging_follower_gets_an_error_and_writers_never_wait() {
 #[tokio::test]
 async fn read_states_are_immutable_snapshots() {
     let clone = genesis().await;
-    clone.write(&json!({"@id": "fred", "name": "Fred"})).await.unwrap();
+    clone
+        .write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
     let before = clone.read_state().unwrap();
-    clone.write(&json!({"@id": "wilma", "name": "Wilma"})).await.unwrap();
+    clone
+        .write(&json!({"@id": "wilma", "name": "Wilma"}))
+        .await
+        .unwrap();
     clone.delete("fred").await.unwrap();
     assert!(before.get("fred").unwrap().is_some());
     assert!(before.get("wilma").unwrap().is_none());
@@ -117,8 +129,10 @@ async fn read_states_are_immutable_snapshots() {
 async fn delete_removes_a_subject_and_references_to_it() {
     let clone = genesis().await;
     clone
-        .write(&json!([{"@id": "fred", "name": "Fred", "wife": {"@id": "wilma"}},
-                       {"@id": "wilma", "name": "Wilma"}]))
+        .write(
+            &json!([{"@id": "fred", "name": "Fred", "wife": {"@id": "wilma"}},
+                       {"@id": "wilma", "name": "Wilma"}]),
+        )
         .await
         .unwrap();
     clone.delete("wilma").await.unwrap();
@@ -151,16 +165,30 @@ async fn a_closed_clone_refuses_calls_and_ends_streams() {
     let mut follow = clone.follow().unwrap();
     clone.close().await.unwrap();
     assert!(follow.next().await.is_none());
-    let err = clone.write(&json!({"@id": "fred", "name": "Fred"})).await.unwrap_err();
+    let err = clone
+        .write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), 5032);
-    assert_eq!(clone.read(&json!({"@describe": "fred"})).await.unwrap_err().status(), 5032);
+    assert_eq!(
+        clone
+            .read(&json!({"@describe": "fred"}))
+            .await
+            .unwrap_err()
+            .status(),
+        5032
+    );
     clone.close().await.unwrap();
 }
 
 #[tokio::test]
 async fn bad_configurations_are_refused() {
     let bad_domain = MeldClone::new(MeldConfig::new("a", "Not A Domain", true)).await;
-    assert!(matches!(bad_domain, Err(MeldError::Jrql(_))), "{:?}", bad_domain.err());
+    assert!(
+        matches!(bad_domain, Err(MeldError::Jrql(_))),
+        "{:?}",
+        bad_domain.err()
+    );
     let bad_context = MeldClone::new(MeldConfig {
         context: Some(json!(42)),
         ..MeldConfig::new("a", "test.example.org", true)

@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 
 use imbl::OrdMap;
 
-use super::{Batch, BatchOp, Entry, Key, Store, StoreSnapshot, Value, prefix_end};
+use super::{Batch, BatchOp, Entry, Key, Store, StoreSnapshot, Value};
 use crate::CoreError;
 
 /// An in-memory store. Cloning the handle shares the same data (like reopening the same
@@ -37,7 +37,11 @@ impl MemoryStore {
 
     /// The total bytes of all keys and values (a rough measure of the encoding's footprint).
     pub fn byte_size(&self) -> usize {
-        self.snapshot().map.iter().map(|(k, v)| k.len() + v.len()).sum()
+        self.snapshot()
+            .map
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum()
     }
 }
 
@@ -88,37 +92,22 @@ impl StoreSnapshot for MemorySnapshot {
         Ok(self.map.get(key).cloned())
     }
 
-    fn scan_prefix<'a>(
-        &'a self,
-        prefix: &[u8],
-    ) -> impl Iterator<Item = Result<Entry, CoreError>> + Send + use<'a> {
-        let end = prefix_end(prefix);
-        self.range_iter(prefix, end.as_deref())
-    }
-
     fn scan_range<'a>(
         &'a self,
         start: &[u8],
         end: Option<&[u8]>,
-    ) -> impl Iterator<Item = Result<Entry, CoreError>> + Send + use<'a> {
-        self.range_iter(start, end)
-    }
-}
-
-impl MemorySnapshot {
-    fn range_iter<'a>(
-        &'a self,
-        start: &[u8],
-        end: Option<&[u8]>,
-    ) -> impl Iterator<Item = Result<Entry, CoreError>> + Send + use<'a> {
-        let upper = match end {
-            Some(end) => Bound::Excluded(end),
-            None => Bound::Unbounded,
+    ) -> impl Iterator<Item = Result<Entry, CoreError>> + use<'a> {
+        // An empty or inverted range yields nothing (rather than reaching the map's range
+        // checks); the range borrows only the map, as the bounds are consumed here.
+        let range = match end {
+            Some(end) if end <= start => None,
+            Some(end) => Some((Bound::Included(start), Bound::Excluded(end))),
+            None => Some((Bound::Included(start), Bound::Unbounded)),
         };
-        // The range borrows only the map: the bounds are consumed when the cursor is built.
-        let range: (Bound<&[u8]>, Bound<&[u8]>) = (Bound::Included(start), upper);
-        self.map
-            .range::<_, [u8]>(range)
+        range
+            .map(|r: (Bound<&[u8]>, Bound<&[u8]>)| self.map.range::<_, [u8]>(r))
+            .into_iter()
+            .flatten()
             .map(|(k, v)| Ok((k.clone(), v.clone())))
     }
 }

@@ -16,7 +16,7 @@ use crate::CoreError;
 pub mod memory;
 pub mod tests;
 
-pub use memory::{MemoryStore, MemorySnapshot};
+pub use memory::{MemorySnapshot, MemoryStore};
 
 /// A store key: an immutable byte string, cheap to clone.
 pub type Key = Arc<[u8]>;
@@ -45,18 +45,22 @@ pub trait StoreSnapshot: Clone + Send + Sync + 'static {
     /// The value at `key`, if any.
     fn get(&self, key: &[u8]) -> Result<Option<Value>, CoreError>;
 
-    /// All entries whose key starts with `prefix`, in key order.
+    /// All entries whose key starts with `prefix`, in key order. The default scans the range
+    /// `[prefix, prefix_end(prefix))`.
     fn scan_prefix<'a>(
         &'a self,
         prefix: &[u8],
-    ) -> impl Iterator<Item = Result<Entry, CoreError>> + Send + use<'a, Self>;
+    ) -> impl Iterator<Item = Result<Entry, CoreError>> + use<'a, Self> {
+        let end = prefix_end(prefix);
+        self.scan_range(prefix, end.as_deref())
+    }
 
     /// All entries with `start <= key` and, if `end` is given, `key < end`, in key order.
     fn scan_range<'a>(
         &'a self,
         start: &[u8],
         end: Option<&[u8]>,
-    ) -> impl Iterator<Item = Result<Entry, CoreError>> + Send + use<'a, Self>;
+    ) -> impl Iterator<Item = Result<Entry, CoreError>> + use<'a, Self>;
 }
 
 /// One operation of a [`Batch`].

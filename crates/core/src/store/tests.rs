@@ -142,7 +142,10 @@ pub fn prefix_scan_is_ordered_and_bounded<S: Store>(store: &S) -> Result<(), Str
     if got != want {
         return fail(RULE, (got, want));
     }
-    if ab.iter().any(|(k, v)| keys.iter().position(|x| *x == &k[..]) != Some(v[0] as usize)) {
+    if ab
+        .iter()
+        .any(|(k, v)| keys.iter().position(|x| *x == &k[..]) != Some(v[0] as usize))
+    {
         return fail("values follow their keys", ab);
     }
     let ff = collect(RULE, snap.scan_prefix(b"\xff"))?;
@@ -186,6 +189,10 @@ pub fn range_scan_bounds<S: Store>(store: &S) -> Result<(), String> {
     let empty = collect(RULE, snap.scan_range(&[b'j', 7], Some(&[b'j', 7])))?;
     if !empty.is_empty() {
         return fail(RULE, empty);
+    }
+    let inverted = collect(RULE, snap.scan_range(&[b'j', 7], Some(&[b'j', 3])))?;
+    if !inverted.is_empty() {
+        return fail("an inverted range is empty", inverted);
     }
     Ok(())
 }

@@ -120,7 +120,10 @@ mod tests {
         };
         let mut bytes = meta.encode();
         bytes[0] = 2;
-        assert!(matches!(Meta::decode(&bytes), Err(CoreError::StoreFormat(2))));
+        assert!(matches!(
+            Meta::decode(&bytes),
+            Err(CoreError::StoreFormat(2))
+        ));
         let bytes = meta.encode();
         assert!(Meta::decode(&bytes[..bytes.len() - 1]).is_err());
         let mut long = bytes.clone();

@@ -14,7 +14,7 @@ mod meta;
 mod state;
 mod working;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use oxrdf::Triple;
 
@@ -25,7 +25,7 @@ use self::working::Working;
 use crate::CoreError;
 use crate::clock::{GlobalClock, Tid, TreeClock};
 use crate::constraint::Constraint;
-use crate::journal;
+use crate::journal::{self, RevupTime};
 use crate::keys::{self, NsTable};
 use crate::operation::{Operation, OperationMessage};
 use crate::store::{Batch, Store, StoreSnapshot};
@@ -305,37 +305,32 @@ impl<S: Store> SuSet<S> {
         let time = self.meta.clock.ticked();
         let tid = time.hash();
 
-        let mut insert_set: HashSet<&Triple> = HashSet::with_capacity(patch.inserts.len());
-        let mut inserts = Vec::with_capacity(patch.inserts.len());
-        for t in &patch.inserts {
-            if insert_set.insert(t) {
-                inserts.push(t);
+        // Inserts first: a triple also deleted by the patch then carries our TID, and its delete
+        // is dropped (`del(a) + ins(a) = ins(a)`).
+        let Patch { deletes, inserts } = patch;
+        let mut op_inserts = Vec::with_capacity(inserts.len());
+        let mut inserted = Vec::with_capacity(inserts.len());
+        for t in inserts {
+            if w.entry(&t, true)?.add(tid) {
+                inserted.push(t.clone());
+                op_inserts.push((t, vec![tid]));
             }
         }
-        let mut deleted: HashSet<&Triple> = HashSet::new();
         let mut op_deletes = Vec::new();
         let mut removed = Vec::new();
-        for t in &patch.deletes {
-            if insert_set.contains(t) || !deleted.insert(t) {
-                continue;
-            }
-            let e = w.entry(t, false)?;
-            if e.present() {
+        for t in deletes {
+            let e = w.entry(&t, false)?;
+            if e.present() && e.now.binary_search(&tid).is_err() {
                 op_deletes.push((t.clone(), std::mem::take(&mut e.now)));
-                removed.push(t.clone());
+                removed.push(t);
             }
-        }
-        let mut op_inserts = Vec::with_capacity(inserts.len());
-        for t in &inserts {
-            w.entry(t, true)?.add(tid);
-            op_inserts.push(((*t).clone(), vec![tid]));
         }
         if op_deletes.is_empty() && op_inserts.is_empty() {
             return Ok(None);
         }
         let effective = Patch {
             deletes: removed,
-            inserts: inserts.into_iter().cloned().collect(),
+            inserts: inserted,
         };
         for c in &self.constraints {
             c.check(&w.view(), &effective)?;
@@ -549,12 +544,119 @@ impl<S: Store> SuSet<S> {
 
     /// The journal's operations since the requester's `time` (protocol §4.5), in local order,
     /// with their original `prev`; `None` if `time` is before the journal's start.
+    ///
+    /// `time` is a requester's clock (serving a rev-up) or a collaborator's GWC (finding our
+    /// operations it lacks, to re-emit them after a rev-up or snapshot).
     pub fn operations_since(
         &self,
-        time: &TreeClock,
+        time: &impl RevupTime,
     ) -> Result<Option<Vec<OperationMessage>>, CoreError> {
         let snap = self.store.snapshot();
         journal::operations_since(&snap, time, &self.meta.clock, self.meta.start, &self.ns)
+    }
+
+    /// Replaces the dataset by a collaborator's snapshot, for an existing clone that cannot be
+    /// revved-up (protocol §4.6, "Updates unavailable"). The local clock is kept (joined with the
+    /// snapshot's GWC). Journal entries the snapshot's GWC has not seen are kept, re-applied on
+    /// top of the snapshot data, and returned for re-emission; the journal then starts just
+    /// before the first of them. Fails with [`CoreError::UnusableSnapshot`] (changing nothing)
+    /// if the snapshot is concurrent with our last agreement, or lacks operations that were
+    /// applied here before the journal's start (another collaborator must be asked).
+    pub fn reset(
+        &mut self,
+        gwc: GlobalClock,
+        agreed: Option<TreeClock>,
+        triples: impl IntoIterator<Item = (Triple, Vec<Tid>)>,
+        operations: impl IntoIterator<Item = Operation>,
+    ) -> Result<Vec<OperationMessage>, CoreError> {
+        if let Some(ours) = &self.meta.agreed
+            && gwc.any_lt(ours)
+        {
+            return Err(CoreError::UnusableSnapshot(
+                "it is concurrent with the last agreement".into(),
+            ));
+        }
+        let snap = self.store.snapshot();
+        let mut unseen = Vec::new();
+        let mut first_unseen = None;
+        for entry in journal::entries_after(&snap, self.meta.start, &self.ns) {
+            let entry = entry?;
+            if gwc.any_lt(&entry.message.op.time) {
+                first_unseen.get_or_insert(entry.tick);
+                unseen.push(entry.message);
+            }
+        }
+        // The new dataset: the snapshot's, then our unseen operations on top.
+        let mut data: HashMap<Triple, Vec<Tid>> = HashMap::new();
+        for (t, tids) in triples {
+            let set = data.entry(t).or_default();
+            set.extend(tids);
+        }
+        let mut meta = self.meta.clone();
+        meta.gwc = gwc;
+        for msg in &unseen {
+            for (t, theirs) in &msg.op.deletes {
+                if let Some(tids) = data.get_mut(t) {
+                    tids.retain(|tid| !theirs.contains(tid));
+                }
+            }
+            for (t, tids) in &msg.op.inserts {
+                data.entry(t.clone()).or_default().extend(tids);
+            }
+            // A GWC that cannot record our operation has not seen the forks that led to us.
+            meta.gwc = meta.gwc.set(&msg.op.time).map_err(|e| {
+                CoreError::UnusableSnapshot(format!("it cannot hold {}: {e}", msg.op.time))
+            })?;
+        }
+        if meta.gwc.any_lt(&self.meta.gwc) {
+            return Err(CoreError::UnusableSnapshot(format!(
+                "it has not seen operations applied here ({} < {})",
+                meta.gwc, self.meta.gwc
+            )));
+        }
+        let mut batch = Batch::new();
+        for index in [keys::SPO, keys::POS, keys::OSP] {
+            for r in snap.scan_prefix(&[index]) {
+                batch.delete(r?.0);
+            }
+        }
+        let mut ns = self.ns.clone();
+        let mut new_ns = Vec::new();
+        let mut count = 0u64;
+        for (t, mut tids) in data {
+            tids.sort();
+            tids.dedup();
+            if tids.is_empty() {
+                continue;
+            }
+            ns.register_triple(t.as_ref(), |id, _| new_ns.push(id));
+            let keys = keys::TripleKeys::new(t.as_ref(), &ns)?;
+            batch.put(keys.spo, keys::encode_tids(&tids));
+            batch.put(keys.pos, Vec::new());
+            batch.put(keys.osp, Vec::new());
+            count += 1;
+        }
+        for id in new_ns {
+            if let Some(name) = ns.name(id) {
+                batch.put(keys::ns_key(id), name.as_bytes().to_vec());
+            }
+        }
+        for op in operations {
+            journal::put_past_operation(&mut batch, &op, &ns)?;
+        }
+        meta.clock = meta.clock.update(&meta.gwc)?;
+        meta.start = match first_unseen {
+            Some(tick) => tick.saturating_sub(1),
+            None => meta.clock.ticks(),
+        };
+        meta.count = count;
+        meta.agreed = agreed;
+        batch.put(keys::META_KEY.to_vec(), meta.encode());
+        drop(snap);
+        self.store.write(batch)?;
+        self.meta = meta;
+        self.ns = ns;
+        Ok(unseen)
     }
 
     /// Every journal entry with its local tick, in local order (for diagnostics and tests).

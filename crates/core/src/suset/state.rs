@@ -36,7 +36,7 @@ impl<T: StoreSnapshot> DatasetState<T> {
         s: Option<&NamedNode>,
         p: Option<&NamedNode>,
         o: Option<&Term>,
-    ) -> impl Iterator<Item = Result<Triple, CoreError>> + Send + use<'a, T> {
+    ) -> impl Iterator<Item = Result<Triple, CoreError>> + use<'a, T> {
         self.matching(
             s.map(|s| NamedOrBlankNodeRef::NamedNode(s.as_ref())),
             p.map(NamedNode::as_ref),
@@ -50,7 +50,7 @@ impl<T: StoreSnapshot> DatasetState<T> {
         s: Option<NamedOrBlankNodeRef<'_>>,
         p: Option<NamedNodeRef<'_>>,
         o: Option<TermRef<'_>>,
-    ) -> impl Iterator<Item = Result<Triple, CoreError>> + Send + use<'a, T> {
+    ) -> impl Iterator<Item = Result<Triple, CoreError>> + use<'a, T> {
         let (err, prefix) = match keys::pattern_prefix(s, p, o, &self.ns) {
             Ok(prefix) => (None, Some(prefix)),
             Err(e) => (Some(e), None),
@@ -67,7 +67,7 @@ impl<T: StoreSnapshot> DatasetState<T> {
     /// Every triple with its TIDs, in subject order.
     pub fn triples_with_tids<'a>(
         &'a self,
-    ) -> impl Iterator<Item = Result<(Triple, Vec<Tid>), CoreError>> + Send + use<'a, T> {
+    ) -> impl Iterator<Item = Result<(Triple, Vec<Tid>), CoreError>> + use<'a, T> {
         let ns = &self.ns;
         self.snap.scan_prefix(&[keys::SPO]).map(move |r| {
             let (k, v) = r?;
@@ -104,7 +104,6 @@ impl<T: StoreSnapshot> DatasetState<T> {
         keys::write_triple(&mut key, triple.as_ref(), &self.ns)?;
         Ok(key)
     }
-
 }
 
 impl<T: StoreSnapshot> ReadTriples for DatasetState<T> {

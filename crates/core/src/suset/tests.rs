@@ -16,19 +16,23 @@ fn iri(s: &str) -> NamedNode {
 }
 
 fn t(s: &str, p: &str, o: &str) -> Triple {
-    Triple::new(iri(s), iri(&format!("#{p}")), Literal::new_simple_literal(o))
+    Triple::new(
+        iri(s),
+        iri(&format!("#{p}")),
+        Literal::new_simple_literal(o),
+    )
 }
 
-fn ins(ts: &[Triple]) -> Patch {
+fn ins(inserts: Vec<Triple>) -> Patch {
     Patch {
         deletes: vec![],
-        inserts: ts.to_vec(),
+        inserts,
     }
 }
 
-fn del(ts: &[Triple]) -> Patch {
+fn del(deletes: Vec<Triple>) -> Patch {
     Patch {
-        deletes: ts.to_vec(),
+        deletes,
         inserts: vec![],
     }
 }
@@ -108,15 +112,25 @@ fn store_without_metadata_is_corrupt() {
 fn local_insert_ticks_and_stamps_the_tid() {
     let mut g = genesis();
     let fred = t("fred", "name", "Fred");
-    let c = commit(&mut g, ins(&[fred.clone(), fred.clone()]));
+    let c = commit(&mut g, ins(vec![fred.clone(), fred.clone()]));
     let time = TreeClock::genesis().ticked();
     assert_eq!(g.clock(), &time);
     assert_eq!(c.message.prev, 0);
     assert_eq!(c.message.op.from, 1);
     assert_eq!(c.message.op.time, time);
-    assert_eq!(c.message.op.inserts, vec![(fred.clone(), vec![time.hash()])]);
+    assert_eq!(
+        c.message.op.inserts,
+        vec![(fred.clone(), vec![time.hash()])]
+    );
     assert!(c.message.op.deletes.is_empty());
-    assert_eq!(c.update, Update { ticks: 1, deletes: vec![], inserts: vec![fred.clone()] });
+    assert_eq!(
+        c.update,
+        Update {
+            ticks: 1,
+            deletes: vec![],
+            inserts: vec![fred.clone()]
+        }
+    );
     assert_eq!(all(&g), vec![(fred.clone(), vec![time.hash()])]);
     assert_eq!(g.state().len(), 1);
     assert_eq!(g.gwc().get_ticks(&time), Some(1));
@@ -132,8 +146,8 @@ fn local_insert_ticks_and_stamps_the_tid() {
 #[test]
 fn second_write_has_prev_of_the_first() {
     let mut g = genesis();
-    commit(&mut g, ins(&[t("a", "p", "1")]));
-    let c = commit(&mut g, ins(&[t("b", "p", "1")]));
+    commit(&mut g, ins(vec![t("a", "p", "1")]));
+    let c = commit(&mut g, ins(vec![t("b", "p", "1")]));
     assert_eq!(c.message.prev, 1);
     assert_eq!(c.message.op.from, 2);
 }
@@ -143,13 +157,13 @@ fn delete_carries_all_current_tids() {
     let mut a = genesis();
     let mut b = join(&mut a);
     let x = t("x", "p", "1");
-    let ca = commit(&mut a, ins(&[x.clone()]));
-    let cb = commit(&mut b, ins(&[x.clone()]));
+    let ca = commit(&mut a, ins(vec![x.clone()]));
+    let cb = commit(&mut b, ins(vec![x.clone()]));
     applied(a.apply(cb.message.clone()).unwrap());
     let mut both = vec![ca.message.op.tid(), cb.message.op.tid()];
     both.sort();
     assert_eq!(a.state().tids(&x).unwrap(), both);
-    let d = commit(&mut a, del(&[x.clone()]));
+    let d = commit(&mut a, del(vec![x.clone()]));
     assert_eq!(d.message.op.deletes, vec![(x.clone(), both)]);
     assert_eq!(d.update.deletes, vec![x.clone()]);
     assert!(!a.state().contains(&x).unwrap());
@@ -160,7 +174,11 @@ fn delete_carries_all_current_tids() {
 fn ineffective_patches_do_not_tick() {
     let mut g = genesis();
     assert!(g.transact(Patch::default()).unwrap().is_none());
-    assert!(g.transact(del(&[t("nobody", "p", "x")])).unwrap().is_none());
+    assert!(
+        g.transact(del(vec![t("nobody", "p", "x")]))
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(g.clock(), &TreeClock::genesis());
     assert!(g.journal().unwrap().is_empty());
 }
@@ -169,7 +187,7 @@ fn ineffective_patches_do_not_tick() {
 fn delete_and_insert_of_one_triple_is_an_insert() {
     let mut g = genesis();
     let x = t("x", "p", "1");
-    let first = commit(&mut g, ins(&[x.clone()]));
+    let first = commit(&mut g, ins(vec![x.clone()]));
     let c = commit(
         &mut g,
         Patch {
@@ -195,7 +213,7 @@ fn every_pattern_shape_matches_by_prefix() {
         t("wilma", "name", "Fred"),
         t("fredx", "name", "Fred"),
     ];
-    commit(&mut g, ins(&data));
+    commit(&mut g, ins(data.to_vec()));
     let state = g.state();
     let s = iri("fred");
     let p = iri("#name");
@@ -236,7 +254,7 @@ fn remote_insert_adds_the_sender_tids() {
     let mut a = genesis();
     let mut b = join(&mut a);
     let x = t("x", "p", "1");
-    let c = commit(&mut b, ins(&[x.clone()]));
+    let c = commit(&mut b, ins(vec![x.clone()]));
     let before = a.clock().clone();
     let (update, resolution) = applied(a.apply(c.message.clone()).unwrap());
     assert!(resolution.is_none());
@@ -246,7 +264,10 @@ fn remote_insert_adds_the_sender_tids() {
     let expected = before.update(&c.message.op.time).unwrap().ticked().ticked();
     assert_eq!(a.clock(), &expected);
     assert_eq!(update.ticks, expected.ticks());
-    assert_eq!(a.gwc().get_ticks(&c.message.op.time), Some(c.message.op.ticks()));
+    assert_eq!(
+        a.gwc().get_ticks(&c.message.op.time),
+        Some(c.message.op.ticks())
+    );
     assert_eq!(a.gwc().tid(&c.message.op.time).unwrap(), c.message.op.tid());
     // Journaled at the first of the two ticks, with the original prev.
     let last = a.journal().unwrap().pop().unwrap();
@@ -259,11 +280,11 @@ fn remote_delete_removes_only_seen_tids_add_wins() {
     let mut a = genesis();
     let mut b = join(&mut a);
     let x = t("x", "p", "1");
-    let ca = commit(&mut a, ins(&[x.clone()]));
+    let ca = commit(&mut a, ins(vec![x.clone()]));
     b.apply(ca.message.clone()).unwrap();
     // B deletes what it saw; A concurrently re-inserts.
-    let db = commit(&mut b, del(&[x.clone()]));
-    let ra = commit(&mut a, ins(&[x.clone()]));
+    let db = commit(&mut b, del(vec![x.clone()]));
+    let ra = commit(&mut a, ins(vec![x.clone()]));
     let (update, _) = applied(a.apply(db.message).unwrap());
     assert!(update.deletes.is_empty(), "the triple survives");
     assert_eq!(a.state().tids(&x).unwrap(), vec![ra.message.op.tid()]);
@@ -277,9 +298,9 @@ fn remote_delete_of_unknown_tids_changes_nothing() {
     let mut a = genesis();
     let mut b = join(&mut a);
     let x = t("x", "p", "1");
-    let ca = commit(&mut a, ins(&[x.clone()]));
+    let ca = commit(&mut a, ins(vec![x.clone()]));
     b.apply(ca.message.clone()).unwrap();
-    let mut cb = commit(&mut b, del(&[x.clone()]));
+    let mut cb = commit(&mut b, del(vec![x.clone()]));
     // Tamper: claim a TID that A does not hold for x.
     cb.message.op.deletes[0].1 = vec![TreeClock::genesis().ticked().ticked().hash()];
     let (update, _) = applied(a.apply(cb.message).unwrap());
@@ -291,7 +312,7 @@ fn remote_delete_of_unknown_tids_changes_nothing() {
 fn duplicates_are_detected_by_ticks_seen() {
     let mut a = genesis();
     let mut b = join(&mut a);
-    let c = commit(&mut b, ins(&[t("x", "p", "1")]));
+    let c = commit(&mut b, ins(vec![t("x", "p", "1")]));
     applied(a.apply(c.message.clone()).unwrap());
     let clock = a.clock().clone();
     assert_eq!(a.apply(c.message).unwrap(), Applied::Duplicate);
@@ -302,8 +323,8 @@ fn duplicates_are_detected_by_ticks_seen() {
 fn a_prev_gap_is_out_of_order_and_changes_nothing() {
     let mut a = genesis();
     let mut b = join(&mut a);
-    commit(&mut b, ins(&[t("x", "p", "1")]));
-    let second = commit(&mut b, ins(&[t("y", "p", "1")]));
+    commit(&mut b, ins(vec![t("x", "p", "1")]));
+    let second = commit(&mut b, ins(vec![t("y", "p", "1")]));
     let before = all(&a);
     let clock = a.clock().clone();
     let err = a.apply(second.message).unwrap_err();
@@ -317,9 +338,9 @@ fn an_operation_before_its_causes_is_out_of_order() {
     let mut a = genesis();
     let mut b = join(&mut a);
     let mut c = join(&mut a);
-    let cb = commit(&mut b, ins(&[t("x", "p", "1")]));
+    let cb = commit(&mut b, ins(vec![t("x", "p", "1")]));
     c.apply(cb.message.clone()).unwrap();
-    let cc = commit(&mut c, ins(&[t("y", "p", "1")]));
+    let cc = commit(&mut c, ins(vec![t("y", "p", "1")]));
     // A has not seen B's op, which C's op depends on.
     let err = a.apply(cc.message.clone()).unwrap_err();
     assert_eq!(err.status(), 5005);
@@ -331,7 +352,7 @@ fn an_operation_before_its_causes_is_out_of_order() {
 fn inserts_with_foreign_tids_are_rejected() {
     let mut a = genesis();
     let mut b = join(&mut a);
-    let mut c = commit(&mut b, ins(&[t("x", "p", "1")]));
+    let mut c = commit(&mut b, ins(vec![t("x", "p", "1")]));
     c.message.op.inserts[0].1 = vec![TreeClock::genesis().ticked().hash()];
     assert_eq!(a.apply(c.message).unwrap_err().status(), 5001);
 }
@@ -342,16 +363,35 @@ fn fused_operation_is_cut_by_what_was_seen() {
     let mut b = join(&mut a);
     let x = t("x", "p", "1");
     let y = t("y", "p", "1");
-    let c1 = commit(&mut b, ins(&[x.clone()]));
-    let c2 = commit(&mut b, Patch { deletes: vec![x.clone()], inserts: vec![y.clone()] });
-    let c3 = commit(&mut b, ins(&[t("z", "p", "1")]));
+    let c1 = commit(&mut b, ins(vec![x.clone()]));
+    let c2 = commit(
+        &mut b,
+        Patch {
+            deletes: vec![x.clone()],
+            inserts: vec![y.clone()],
+        },
+    );
+    let c3 = commit(&mut b, ins(vec![t("z", "p", "1")]));
     a.apply(c1.message.clone()).unwrap();
     // A third party (A itself) deletes nothing; but suppose A re-inserts x concurrently.
-    let fused = c1.message.op.fuse(&c2.message.op).unwrap().fuse(&c3.message.op).unwrap();
+    let fused = c1
+        .message
+        .op
+        .fuse(&c2.message.op)
+        .unwrap()
+        .fuse(&c3.message.op)
+        .unwrap();
     assert!(fused.deletes.is_empty(), "x@1 cancelled inside the fusion");
-    let msg = OperationMessage { prev: c1.message.prev, op: fused };
+    let msg = OperationMessage {
+        prev: c1.message.prev,
+        op: fused,
+    };
     let (update, _) = applied(a.apply(msg.clone()).unwrap());
-    assert_eq!(update.deletes, vec![x.clone()], "the cut deletes what the prefix inserted");
+    assert_eq!(
+        update.deletes,
+        vec![x.clone()],
+        "the cut deletes what the prefix inserted"
+    );
     assert_eq!(all(&a), all(&b));
     // The journal holds the cut operation.
     let last = a.journal().unwrap().pop().unwrap();
@@ -367,17 +407,21 @@ fn cutting_does_not_resurrect_a_third_party_delete() {
     let mut b = join(&mut a);
     let mut c = join(&mut a);
     let x = t("x", "p", "1");
-    let b1 = commit(&mut b, ins(&[x.clone()]));
-    let b2 = commit(&mut b, ins(&[t("y", "p", "1")]));
+    let b1 = commit(&mut b, ins(vec![x.clone()]));
+    let b2 = commit(&mut b, ins(vec![t("y", "p", "1")]));
     // C sees B's first op and deletes x.
     c.apply(b1.message.clone()).unwrap();
-    let c1 = commit(&mut c, del(&[x.clone()]));
+    let c1 = commit(&mut c, del(vec![x.clone()]));
     // A sees b1, then C's delete, then B's fusion of 1..2 (which re-carries x@b1).
     a.apply(b1.message.clone()).unwrap();
     a.apply(c1.message.clone()).unwrap();
     assert!(!a.state().contains(&x).unwrap());
     let fused = b1.message.op.fuse(&b2.message.op).unwrap();
-    a.apply(OperationMessage { prev: b1.message.prev, op: fused }).unwrap();
+    a.apply(OperationMessage {
+        prev: b1.message.prev,
+        op: fused,
+    })
+    .unwrap();
     assert!(!a.state().contains(&x).unwrap(), "x@b1 was deleted by C");
 }
 
@@ -414,15 +458,20 @@ fn a_failed_write_changes_nothing() {
         DOMAIN,
     )
     .unwrap();
-    g.transact(ins(&[t("a", "p", "1")])).unwrap();
+    g.transact(ins(vec![t("a", "p", "1")])).unwrap();
     let clock = g.clock().clone();
     let bytes = inner.byte_size();
     fail.store(true, Ordering::SeqCst);
-    assert_eq!(g.transact(ins(&[t("b", "p", "1")])).unwrap_err().status(), 5000);
+    assert_eq!(
+        g.transact(ins(vec![t("b", "p", "1")]))
+            .unwrap_err()
+            .status(),
+        5000
+    );
     assert_eq!(g.clock(), &clock);
     assert_eq!(inner.byte_size(), bytes);
     fail.store(false, Ordering::SeqCst);
-    let c = g.transact(ins(&[t("b", "p", "1")])).unwrap().unwrap();
+    let c = g.transact(ins(vec![t("b", "p", "1")])).unwrap().unwrap();
     assert_eq!(c.message.op.ticks(), 2);
 }
 
@@ -431,10 +480,15 @@ fn restart_restores_everything() {
     let store = MemoryStore::new();
     let mut a = SuSet::genesis(store.clone(), DOMAIN).unwrap();
     let mut b = join(&mut a);
-    commit(&mut a, ins(&[t("a", "p", "1")]));
-    let cb = commit(&mut b, ins(&[t("b", "p", "1")]));
+    commit(&mut a, ins(vec![t("a", "p", "1")]));
+    let cb = commit(&mut b, ins(vec![t("b", "p", "1")]));
     a.apply(cb.message).unwrap();
-    let (clock, gwc, data, journal) = (a.clock().clone(), a.gwc().clone(), all(&a), a.journal().unwrap());
+    let (clock, gwc, data, journal) = (
+        a.clock().clone(),
+        a.gwc().clone(),
+        all(&a),
+        a.journal().unwrap(),
+    );
     drop(a);
     let a = SuSet::open(store).unwrap().unwrap();
     assert_eq!(a.clock(), &clock);
@@ -447,14 +501,14 @@ fn restart_restores_everything() {
 #[test]
 fn rev_up_sends_what_the_requester_has_not_seen() {
     let mut a = genesis();
-    commit(&mut a, ins(&[t("a", "p", "0")]));
+    commit(&mut a, ins(vec![t("a", "p", "0")]));
     let mut b = join(&mut a);
     assert_eq!(b.journal_start(), 1);
     let b_start = b.clock().clone();
-    let a1 = commit(&mut a, ins(&[t("a", "p", "1")]));
-    let b1 = commit(&mut b, ins(&[t("b", "p", "1")]));
+    let a1 = commit(&mut a, ins(vec![t("a", "p", "1")]));
+    let b1 = commit(&mut b, ins(vec![t("b", "p", "1")]));
     a.apply(b1.message.clone()).unwrap();
-    let a2 = commit(&mut a, ins(&[t("a", "p", "2")]));
+    let a2 = commit(&mut a, ins(vec![t("a", "p", "2")]));
     // B has seen only its own op: it gets A's two ops, not its own.
     let revup = a.operations_since(b.clock()).unwrap().unwrap();
     assert_eq!(revup, vec![a1.message.clone(), a2.message.clone()]);
@@ -475,9 +529,9 @@ fn rev_up_sends_what_the_requester_has_not_seen() {
 #[test]
 fn snapshot_forks_the_clock_at_the_last_public_tick() {
     let mut a = genesis();
-    commit(&mut a, ins(&[t("a", "p", "1")]));
+    commit(&mut a, ins(vec![t("a", "p", "1")]));
     let mut b = join(&mut a);
-    let c = commit(&mut b, ins(&[t("b", "p", "1")]));
+    let c = commit(&mut b, ins(vec![t("b", "p", "1")]));
     applied(a.apply(c.message.clone()).unwrap());
     // A ticked twice privately; a new fork starts at its last public tick (1).
     assert_eq!(a.clock().ticks(), 3);
@@ -495,7 +549,11 @@ struct NoBobs;
 
 impl Constraint for NoBobs {
     fn check(&self, state: &dyn ReadTriples, patch: &Patch) -> Result<(), CoreError> {
-        if patch.inserts.iter().any(|t| t.object.to_string().contains("Bob")) {
+        if patch
+            .inserts
+            .iter()
+            .any(|t| t.object.to_string().contains("Bob"))
+        {
             return Err(CoreError::ConstraintViolated("no Bobs".into()));
         }
         // The state reflects the patch.
@@ -526,11 +584,15 @@ impl Constraint for NoBobs {
 fn a_failed_check_rejects_the_write() {
     let mut g = genesis();
     g.add_constraint(Box::new(NoBobs));
-    let err = g.transact(ins(&[t("x", "name", "Bob")])).unwrap_err();
+    let err = g.transact(ins(vec![t("x", "name", "Bob")])).unwrap_err();
     assert_eq!(err.status(), 5001);
     assert_eq!(g.clock(), &TreeClock::genesis());
     assert!(g.state().is_empty());
-    assert!(g.transact(ins(&[t("x", "name", "Alice")])).unwrap().is_some());
+    assert!(
+        g.transact(ins(vec![t("x", "name", "Alice")]))
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[test]
@@ -540,7 +602,7 @@ fn constraint_assertions_become_a_resolution() {
     a.add_constraint(Box::new(NoBobs));
     let bob = t("x", "name", "Bob");
     let robert = t("x", "name", "Robert");
-    let c = commit(&mut b, ins(&[bob.clone()]));
+    let c = commit(&mut b, ins(vec![bob.clone()]));
     let (update, resolution) = applied(a.apply(c.message.clone()).unwrap());
     let resolution = resolution.expect("a resolution");
     assert_eq!(update.deletes, vec![bob.clone()]);
@@ -549,8 +611,14 @@ fn constraint_assertions_become_a_resolution() {
     // The resolution deletes B's insert and inserts at the second tick.
     let cxn_time = a.clock().clone();
     assert_eq!(resolution.op.time, cxn_time);
-    assert_eq!(resolution.op.deletes, vec![(bob.clone(), vec![c.message.op.tid()])]);
-    assert_eq!(resolution.op.inserts, vec![(robert.clone(), vec![cxn_time.hash()])]);
+    assert_eq!(
+        resolution.op.deletes,
+        vec![(bob.clone(), vec![c.message.op.tid()])]
+    );
+    assert_eq!(
+        resolution.op.inserts,
+        vec![(robert.clone(), vec![cxn_time.hash()])]
+    );
     assert_eq!(resolution.prev, 0);
     assert_eq!(a.gwc().get_ticks(&cxn_time), Some(cxn_time.ticks()));
     // Both journaled; the resolution converges B.
@@ -559,4 +627,129 @@ fn constraint_assertions_become_a_resolution() {
     assert_eq!(journal[1].message, resolution);
     b.apply(resolution).unwrap();
     assert_eq!(all(&a), all(&b));
+}
+
+fn snapshot_data(
+    s: &mut SuSet<MemoryStore>,
+) -> (Snapshot<MemorySnapshot>, Vec<(Triple, Vec<Tid>)>) {
+    let snapshot = s.take_snapshot(false).unwrap();
+    assert!(snapshot.clock.is_none());
+    let triples = snapshot
+        .state
+        .triples_with_tids()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    (snapshot, triples)
+}
+
+#[test]
+fn reset_keeps_and_returns_what_the_snapshot_lacks() {
+    let mut a = genesis();
+    let mut b = join(&mut a);
+    let x = t("x", "p", "1");
+    let a1 = commit(&mut a, ins(vec![t("a", "p", "1")]));
+    b.apply(a1.message).unwrap();
+    let b1 = commit(&mut b, ins(vec![x.clone()]));
+    let a2 = commit(&mut a, ins(vec![t("a", "p", "2")]));
+    let b_clock = b.clock().clone();
+    let (snapshot, triples) = snapshot_data(&mut a);
+    let reemit = b
+        .reset(snapshot.gwc, snapshot.agreed, triples, snapshot.operations)
+        .unwrap();
+    // B's own op is kept and handed back; A's a1 came with the snapshot.
+    assert_eq!(reemit, vec![b1.message.clone()]);
+    assert!(b.state().contains(&x).unwrap());
+    assert!(b.state().contains(&t("a", "p", "2")).unwrap());
+    assert_eq!(b.state().len(), 3);
+    assert!(!b.clock().any_lt(&b_clock), "the clock is kept");
+    assert_eq!(
+        b.gwc().get_ticks(&a2.message.op.time),
+        Some(a2.message.op.ticks())
+    );
+    // The journal keeps B's op servable: it starts just before it.
+    assert_eq!(b.journal_start(), b1.message.op.ticks() - 1);
+    assert!(b.operations_since(a.clock()).unwrap().is_none());
+    let since_start = b.clock().ticked_to(b.journal_start()).unwrap();
+    let from_b = b.operations_since(&since_start).unwrap().unwrap();
+    assert_eq!(from_b, vec![b1.message.clone()]);
+    // A applies the re-emitted op to converge.
+    a.apply(b1.message).unwrap();
+    assert_eq!(all(&a), all(&b));
+    // Restart keeps the reset state.
+    let store = b.into_store();
+    let b = SuSet::open(store).unwrap().unwrap();
+    assert_eq!(all(&a), all(&b));
+}
+
+#[test]
+fn reset_refuses_a_snapshot_that_is_behind() {
+    let mut a = genesis();
+    let mut c = join(&mut a);
+    commit(&mut a, ins(vec![t("a", "p", "1")]));
+    let mut b = join(&mut a);
+    let before = (b.clock().clone(), all(&b));
+    let (snapshot, triples) = snapshot_data(&mut c);
+    let err = b
+        .reset(snapshot.gwc, snapshot.agreed, triples, snapshot.operations)
+        .unwrap_err();
+    assert_eq!(err.status(), 5002);
+    assert_eq!((b.clock().clone(), all(&b)), before);
+}
+
+#[test]
+fn own_operations_a_gwc_lacks_are_found_for_re_emission() {
+    let mut a = genesis();
+    let mut b = join(&mut a);
+    let b1 = commit(&mut b, ins(vec![t("b", "p", "1")]));
+    let b2 = commit(&mut b, ins(vec![t("b", "p", "2")]));
+    a.apply(b1.message.clone()).unwrap();
+    let lacking = b.operations_since(a.gwc()).unwrap().unwrap();
+    assert_eq!(lacking, vec![b2.message]);
+}
+
+/// Checks what a constraint sees: the state with the patch applied.
+struct Probe {
+    subject: NamedNode,
+    expect: Vec<Triple>,
+}
+
+impl Constraint for Probe {
+    fn check(&self, state: &dyn ReadTriples, _patch: &Patch) -> Result<(), CoreError> {
+        let s = oxrdf::NamedOrBlankNodeRef::NamedNode(self.subject.as_ref());
+        let mut got: Vec<Triple> = state
+            .matching(Some(s), None, None)
+            .collect::<Result<_, _>>()?;
+        got.sort_by_key(|t| t.to_string());
+        let mut want = self.expect.clone();
+        want.sort_by_key(|t| t.to_string());
+        assert_eq!(got, want);
+        for t in &want {
+            assert!(state.contains(t)?);
+            assert!(!state.tids(t)?.is_empty());
+        }
+        Ok(())
+    }
+
+    fn apply(&self, _: &dyn ReadTriples, _: &Patch) -> Result<Patch, CoreError> {
+        Ok(Patch::default())
+    }
+}
+
+#[test]
+fn constraints_see_the_patched_state() {
+    let mut g = genesis();
+    let (a, b, c) = (t("x", "p", "a"), t("x", "p", "b"), t("x", "q", "c"));
+    commit(&mut g, ins(vec![a.clone(), b.clone()]));
+    g.add_constraint(Box::new(Probe {
+        subject: iri("x"),
+        expect: vec![b.clone(), c.clone()],
+    }));
+    let c2 = commit(
+        &mut g,
+        Patch {
+            deletes: vec![a.clone()],
+            inserts: vec![c.clone()],
+        },
+    );
+    assert_eq!(c2.update.deletes, vec![a]);
 }

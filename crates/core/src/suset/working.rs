@@ -17,8 +17,6 @@ use crate::store::{Batch, StoreSnapshot};
 
 /// One triple touched by the transaction.
 pub(crate) struct Touched {
-    /// The triple.
-    pub triple: Triple,
     pos: Vec<u8>,
     osp: Vec<u8>,
     /// Whether the triple was in the graph before the transaction.
@@ -72,7 +70,8 @@ impl<'s, T: StoreSnapshot> Working<'s, T> {
     pub fn entry(&mut self, triple: &Triple, register: bool) -> Result<&mut Touched, CoreError> {
         if register {
             let new_ns = &mut self.new_ns;
-            self.ns.register_triple(triple.as_ref(), |id, _| new_ns.push(id));
+            self.ns
+                .register_triple(triple.as_ref(), |id, _| new_ns.push(id));
         }
         let TripleKeys { spo, pos, osp } = TripleKeys::new(triple.as_ref(), &self.ns)?;
         match self.touched.entry(spo) {
@@ -85,7 +84,6 @@ impl<'s, T: StoreSnapshot> Working<'s, T> {
                     None => Vec::new(),
                 };
                 Ok(e.insert(Touched {
-                    triple: triple.clone(),
                     pos,
                     osp,
                     existed,
@@ -174,13 +172,18 @@ impl<T: StoreSnapshot> ReadTriples for WorkingView<'_, '_, T> {
                 Err(e) => Some(Err(e)),
             }
         });
-        let added = self.w.touched.values().filter_map(move |t| {
-            let hit = !t.existed
-                && t.present()
-                && s.is_none_or(|s| t.triple.subject.as_ref() == s)
-                && p.is_none_or(|p| t.triple.predicate.as_ref() == p)
-                && o.is_none_or(|o| t.triple.object.as_ref() == o);
-            hit.then(|| Ok(t.triple.clone()))
+        let added = self.w.touched.iter().filter_map(move |(spo, t)| {
+            if t.existed || !t.present() {
+                return None;
+            }
+            let triple = match keys::triple_of_key(spo, ns) {
+                Ok(triple) => triple,
+                Err(e) => return Some(Err(e)),
+            };
+            let hit = s.is_none_or(|s| triple.subject.as_ref() == s)
+                && p.is_none_or(|p| triple.predicate.as_ref() == p)
+                && o.is_none_or(|o| triple.object.as_ref() == o);
+            hit.then_some(Ok(triple))
         });
         Box::new(stored.chain(added))
     }

@@ -1,0 +1,712 @@
+//! `@construct`: templates (fixed, variable or absent ids; fixed or variable keys; nested
+//! templates; inline filters), the match pattern used when there is no `@where`, and the
+//! filling of templates from solutions (features.md §1.5).
+//!
+//! Without `@where`, each template property is matched on its own (a union of one branch per
+//! property, as m-ld-js does), but a fixed template value is only emitted for subjects that
+//! actually have it (m-ld-js emits it for every matched subject).
+//!
+//! Owns only construct templates; must not know describe/select or writes.
+
+use crate::algebra::{bgp, filter, union_of};
+use crate::context::TermDefinition;
+use crate::error::{JrqlError, abridge};
+use crate::eval::for_each_solution;
+use crate::graph::Graph;
+use crate::ns;
+use crate::pattern::{Translator, inline_constraint};
+use crate::render::{collapse, render_object, select_key, term_order};
+use oxrdf::{Literal, NamedNode, Term, Variable};
+use serde_json::{Map, Value};
+use spargebra::algebra::{Expression, GraphPattern};
+use spargebra::term::{NamedNodePattern, TermPattern, TriplePattern};
+use std::collections::HashMap;
+
+enum TemplateId {
+    Fixed(NamedNode),
+    Var(Variable),
+    Absent,
+}
+
+enum TemplateKey {
+    /// A fixed key, output as written.
+    Fixed { key: String, predicate: NamedNode },
+    /// `@type`.
+    Type,
+    /// A variable key.
+    Var(Variable),
+}
+
+enum TemplateValue {
+    Var(Variable),
+    /// A fixed value; with no `@where`, the marker variable is bound when it matched.
+    Fixed(Term, Option<Variable>),
+    Nested(usize),
+}
+
+struct TemplateProperty {
+    key: TemplateKey,
+    value: TemplateValue,
+}
+
+struct Template {
+    id: TemplateId,
+    properties: Vec<TemplateProperty>,
+}
+
+/// A parsed construct request.
+pub(crate) struct Construct {
+    templates: Vec<Template>,
+    roots: Vec<usize>,
+    /// Inline filters of the templates.
+    filters: Vec<Expression>,
+    /// Whether fixed values need marker variables (no `@where`).
+    markers: bool,
+}
+
+impl Construct {
+    pub(crate) fn parse(
+        translator: &mut Translator<'_>,
+        json: &Value,
+        markers: bool,
+    ) -> Result<Construct, JrqlError> {
+        let mut construct = Construct {
+            templates: Vec::new(),
+            roots: Vec::new(),
+            filters: Vec::new(),
+            markers,
+        };
+        for item in crate::algebra::items(json) {
+            let Value::Object(object) = item else {
+                return Err(JrqlError::bad(format!(
+                    "@construct must be a subject template or an array of them, found {}",
+                    abridge(item)
+                )));
+            };
+            let root = construct.template(translator, object)?;
+            construct.roots.push(root);
+        }
+        Ok(construct)
+    }
+
+    fn template(
+        &mut self,
+        translator: &mut Translator<'_>,
+        object: &Map<String, Value>,
+    ) -> Result<usize, JrqlError> {
+        let id = match object.get("@id") {
+            None => TemplateId::Absent,
+            Some(Value::String(id)) => match translator.id_term(id)? {
+                TermPattern::NamedNode(n) => TemplateId::Fixed(n),
+                TermPattern::Variable(v) => TemplateId::Var(v),
+                _ => return Err(JrqlError::bad(format!("invalid template @id {id:?}"))),
+            },
+            Some(other) => {
+                return Err(JrqlError::bad(format!(
+                    "@id must be a string, found {}",
+                    abridge(other)
+                )));
+            }
+        };
+        let index = self.templates.len();
+        self.templates.push(Template {
+            id,
+            properties: Vec::new(),
+        });
+        for (key, value) in object {
+            let template_key = match key.as_str() {
+                "@id" => continue,
+                "@type" => TemplateKey::Type,
+                "@context" => {
+                    return Err(JrqlError::unsupported(
+                        "@context",
+                        "nested contexts are not supported",
+                    ));
+                }
+                "@list" | "@item" | "@index" => {
+                    return Err(JrqlError::unsupported(
+                        key.as_str(),
+                        "lists are not yet supported",
+                    ));
+                }
+                k if k.starts_with('@') => {
+                    return Err(JrqlError::unsupported(
+                        k,
+                        "not supported in a @construct template",
+                    ));
+                }
+                k => match translator.vocab_term(k)? {
+                    TermPattern::Variable(v) => TemplateKey::Var(v),
+                    TermPattern::NamedNode(predicate) => TemplateKey::Fixed {
+                        key: k.to_string(),
+                        predicate,
+                    },
+                    _ => return Err(JrqlError::bad(format!("{k:?} is not a property"))),
+                },
+            };
+            let def = translator.ctx.term(key).cloned();
+            let mut values = Vec::new();
+            self.values(translator, key, def.as_ref(), value, &mut values)?;
+            for value in values {
+                let key = match &template_key {
+                    TemplateKey::Fixed { key, predicate } => TemplateKey::Fixed {
+                        key: key.clone(),
+                        predicate: predicate.clone(),
+                    },
+                    TemplateKey::Type => TemplateKey::Type,
+                    TemplateKey::Var(v) => TemplateKey::Var(v.clone()),
+                };
+                if let Some(template) = self.templates.get_mut(index) {
+                    template.properties.push(TemplateProperty { key, value });
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    fn values(
+        &mut self,
+        translator: &mut Translator<'_>,
+        key: &str,
+        def: Option<&TermDefinition>,
+        value: &Value,
+        out: &mut Vec<TemplateValue>,
+    ) -> Result<(), JrqlError> {
+        match value {
+            Value::Null => Ok(()),
+            Value::Array(items) => items
+                .iter()
+                .try_for_each(|item| self.values(translator, key, def, item, out)),
+            Value::Object(object) => {
+                if let Some(set) = object.get("@set") {
+                    return self.values(translator, key, def, set, out);
+                }
+                if object.contains_key("@list") {
+                    return Err(JrqlError::unsupported(
+                        "@list",
+                        "lists are not yet supported",
+                    ));
+                }
+                if let Some(operators) = inline_constraint(object) {
+                    let variable = translator.constraint_variable(object)?;
+                    for (operator, args) in operators {
+                        let expression = translator.inline_operator(operator, &variable, args)?;
+                        self.filters.push(expression);
+                    }
+                    out.push(TemplateValue::Var(variable));
+                    return Ok(());
+                }
+                let is_value = object.contains_key("@value")
+                    || (object.len() == 1
+                        && (object.contains_key("@id") || object.contains_key("@vocab")));
+                if is_value {
+                    let term = translator.term_expression(object)?;
+                    out.push(self.fixed_or_var(translator, term)?);
+                    return Ok(());
+                }
+                let nested = self.template(translator, object)?;
+                out.push(TemplateValue::Nested(nested));
+                Ok(())
+            }
+            atom => {
+                let term = translator.atom(key, def, atom)?;
+                out.push(self.fixed_or_var(translator, term)?);
+                Ok(())
+            }
+        }
+    }
+
+    fn fixed_or_var(
+        &mut self,
+        translator: &mut Translator<'_>,
+        term: TermPattern,
+    ) -> Result<TemplateValue, JrqlError> {
+        let marker = self.markers.then(|| translator.fresh());
+        Ok(match term {
+            TermPattern::Variable(v) => TemplateValue::Var(v),
+            TermPattern::NamedNode(n) => TemplateValue::Fixed(Term::NamedNode(n), marker),
+            TermPattern::Literal(l) => TemplateValue::Fixed(Term::Literal(l), marker),
+            other => return Err(JrqlError::bad(format!("{other} cannot be constructed"))),
+        })
+    }
+
+    /// The match pattern when there is no `@where`: a union of one branch per template
+    /// property (following nested templates), each marking the fixed value it matched.
+    pub(crate) fn pattern(&self, translator: &mut Translator<'_>) -> Option<GraphPattern> {
+        let mut branches = Vec::new();
+        for &root in &self.roots {
+            self.branches(translator, root, &mut branches);
+        }
+        let filters = self.filters.clone();
+        let alternatives = branches
+            .into_iter()
+            .map(|(triples, extends)| {
+                let mut pattern = bgp(triples);
+                for (variable, expression) in extends {
+                    pattern = GraphPattern::Extend {
+                        inner: Box::new(pattern),
+                        variable,
+                        expression,
+                    };
+                }
+                pattern
+            })
+            .collect();
+        union_of(alternatives).map(|union| filter_if_bound(union, filters))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn branches(
+        &self,
+        translator: &mut Translator<'_>,
+        index: usize,
+        out: &mut Vec<(Vec<TriplePattern>, Vec<(Variable, Expression)>)>,
+    ) {
+        let Some(template) = self.templates.get(index) else {
+            return;
+        };
+        for property in &template.properties {
+            let subject = match &template.id {
+                TemplateId::Fixed(n) => TermPattern::NamedNode(n.clone()),
+                TemplateId::Var(v) => TermPattern::Variable(v.clone()),
+                TemplateId::Absent => TermPattern::Variable(translator.fresh()),
+            };
+            let predicate = match &property.key {
+                TemplateKey::Fixed { predicate, .. } => {
+                    NamedNodePattern::NamedNode(predicate.clone())
+                }
+                TemplateKey::Type => {
+                    NamedNodePattern::NamedNode(NamedNode::new_unchecked(ns::RDF_TYPE))
+                }
+                TemplateKey::Var(v) => NamedNodePattern::Variable(v.clone()),
+            };
+            let triple = |object: TermPattern| TriplePattern {
+                subject: subject.clone(),
+                predicate: predicate.clone(),
+                object,
+            };
+            match &property.value {
+                TemplateValue::Var(v) => {
+                    out.push((vec![triple(TermPattern::Variable(v.clone()))], Vec::new()));
+                }
+                TemplateValue::Fixed(term, marker) => {
+                    let extends = marker
+                        .iter()
+                        .map(|m| (m.clone(), Expression::Literal(Literal::from(true))))
+                        .collect();
+                    out.push((vec![triple(term.clone().into())], extends));
+                }
+                TemplateValue::Nested(nested) => {
+                    let mut nested_branches = Vec::new();
+                    self.branches(translator, *nested, &mut nested_branches);
+                    for (mut triples, extends) in nested_branches {
+                        // Each nested branch starts at the nested subject.
+                        let Some(nested_id) = triples.first().map(|t| t.subject.clone()) else {
+                            continue;
+                        };
+                        triples.insert(0, triple(nested_id));
+                        out.push((triples, extends));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Variables whose values fill the templates.
+    fn variables(&self) -> Vec<Variable> {
+        let mut variables: Vec<Variable> = Vec::new();
+        let mut add = |v: &Variable| {
+            if !variables.contains(v) {
+                variables.push(v.clone());
+            }
+        };
+        for template in &self.templates {
+            if let TemplateId::Var(v) = &template.id {
+                add(v);
+            }
+            for property in &template.properties {
+                if let TemplateKey::Var(v) = &property.key {
+                    add(v);
+                }
+                match &property.value {
+                    TemplateValue::Var(v) | TemplateValue::Fixed(_, Some(v)) => add(v),
+                    _ => {}
+                }
+            }
+        }
+        variables
+    }
+
+    /// Evaluates the pattern and fills the templates.
+    pub(crate) fn run<G: Graph + ?Sized>(
+        &self,
+        translator: &mut Translator<'_>,
+        graph: &G,
+        pattern: GraphPattern,
+    ) -> Result<Vec<Value>, JrqlError> {
+        let variables = self.variables();
+        let columns: HashMap<&Variable, usize> =
+            variables.iter().enumerate().map(|(i, v)| (v, i)).collect();
+        let mut results = Results {
+            by_template: (0..self.templates.len()).map(|_| Vec::new()).collect(),
+            index: (0..self.templates.len()).map(|_| HashMap::new()).collect(),
+            blanks: 0,
+        };
+        let pattern = GraphPattern::Project {
+            inner: Box::new(pattern),
+            variables: variables.clone(),
+        };
+        for_each_solution(graph, pattern, &variables, |row| {
+            let bound = |v: &Variable| columns.get(v).and_then(|&i| row.get(i).copied().flatten());
+            for &root in &self.roots {
+                self.fill(translator, root, &bound, &mut results);
+            }
+            Ok(())
+        })?;
+        let mut output = Vec::new();
+        for &root in &self.roots {
+            let count = results.by_template.get(root).map_or(0, Vec::len);
+            for i in 0..count {
+                if let Some(subject) = self.render(translator, &results, root, i) {
+                    output.push(subject);
+                }
+            }
+        }
+        Ok(output)
+    }
+
+    /// Adds a solution to a template's results; returns the index of the result it filled, if
+    /// that result is worth showing.
+    fn fill<'t>(
+        &self,
+        translator: &Translator<'_>,
+        index: usize,
+        bound: &impl Fn(&Variable) -> Option<&'t Term>,
+        results: &mut Results,
+    ) -> Option<usize> {
+        let template = self.templates.get(index)?;
+        let id_term = match &template.id {
+            TemplateId::Var(v) => bound(v).cloned(),
+            TemplateId::Fixed(n) => Some(Term::NamedNode(n.clone())),
+            TemplateId::Absent => None,
+        };
+        let identified = id_term.is_some();
+        let position = results.index.get(index)?.get(&id_term).copied();
+        let position = match position {
+            Some(p) => p,
+            None => {
+                let id = match &id_term {
+                    Some(Term::NamedNode(n)) => translator.ctx.compact_iri(n.as_str(), false),
+                    Some(other) => other.to_string(),
+                    None => {
+                        results.blanks += 1;
+                        format!("_:b{}", results.blanks)
+                    }
+                };
+                let list = results.by_template.get_mut(index)?;
+                list.push(ResultSubject {
+                    id_term: id_term.clone(),
+                    id,
+                    properties: Vec::new(),
+                });
+                let position = list.len() - 1;
+                results.index.get_mut(index)?.insert(id_term, position);
+                position
+            }
+        };
+        for property in &template.properties {
+            let key: PropertyKey = match &property.key {
+                TemplateKey::Fixed { key, .. } => PropertyKey::Fixed(key.clone()),
+                TemplateKey::Type => PropertyKey::Fixed("@type".into()),
+                TemplateKey::Var(v) => match bound(v) {
+                    Some(Term::NamedNode(p)) => PropertyKey::Predicate(p.clone()),
+                    _ => continue,
+                },
+            };
+            let value = match &property.value {
+                TemplateValue::Var(v) => match bound(v) {
+                    Some(term) => ResultValue::Term(term.clone()),
+                    None => continue,
+                },
+                TemplateValue::Fixed(term, marker) => {
+                    if marker.as_ref().is_some_and(|m| bound(m).is_none()) {
+                        continue;
+                    }
+                    ResultValue::Term(term.clone())
+                }
+                TemplateValue::Nested(nested) => {
+                    match self.fill(translator, *nested, bound, results) {
+                        Some(i) => ResultValue::Nested(*nested, i),
+                        None => continue,
+                    }
+                }
+            };
+            if let Some(result) = results
+                .by_template
+                .get_mut(index)
+                .and_then(|list| list.get_mut(position))
+            {
+                result.add(key, value);
+            }
+        }
+        let result = results.by_template.get(index)?.get(position)?;
+        (identified || !result.properties.is_empty()).then_some(position)
+    }
+
+    fn render(
+        &self,
+        translator: &Translator<'_>,
+        results: &Results,
+        template: usize,
+        index: usize,
+    ) -> Option<Value> {
+        let ctx = translator.ctx;
+        let result = results.by_template.get(template)?.get(index)?;
+        if result.id_term.is_none() && result.properties.is_empty() {
+            return None;
+        }
+        let mut subject = Map::new();
+        subject.insert("@id".into(), Value::String(result.id.clone()));
+        let mut keyed: Vec<(String, Vec<RenderedValue<'_>>)> = Vec::new();
+        for (key, values) in &result.properties {
+            for value in values {
+                let (key, rendered, term) = match (key, value) {
+                    (PropertyKey::Fixed(k), ResultValue::Term(term)) if k == "@type" => {
+                        let rendered = match term {
+                            Term::NamedNode(n) => Value::String(ctx.compact_iri(n.as_str(), true)),
+                            other => render_object(ctx, other, None),
+                        };
+                        (k.clone(), rendered, Some(term))
+                    }
+                    (PropertyKey::Fixed(k), ResultValue::Term(term)) => {
+                        (k.clone(), render_object(ctx, term, ctx.term(k)), Some(term))
+                    }
+                    (PropertyKey::Predicate(p), ResultValue::Term(term)) => {
+                        let (k, v) = crate::render::render_property(ctx, p, term);
+                        (k, v, Some(term))
+                    }
+                    (key, ResultValue::Nested(t, i)) => {
+                        let k = match key {
+                            PropertyKey::Fixed(k) => k.clone(),
+                            PropertyKey::Predicate(p) => {
+                                select_key(ctx, p.as_str(), &Term::NamedNode(p.clone())).0
+                            }
+                        };
+                        let nested = self.render(translator, results, *t, *i)?;
+                        (k, nested, None)
+                    }
+                };
+                match keyed.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, values)) => values.push((term, rendered)),
+                    None => keyed.push((key, vec![(term, rendered)])),
+                }
+            }
+        }
+        for (key, mut values) in keyed {
+            values.sort_by(|a, b| match (a.0, b.0) {
+                (Some(x), Some(y)) => term_order(x, y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => a.1.to_string().cmp(&b.1.to_string()),
+            });
+            values.dedup_by(|a, b| a.1 == b.1);
+            subject.insert(key, collapse(values.into_iter().map(|(_, v)| v).collect()));
+        }
+        Some(Value::Object(subject))
+    }
+}
+
+/// Filters that may refer to variables of only some union branches: an unbound variable
+/// fails the filter in the branches that lack it, so each filter is guarded by `BOUND`.
+fn filter_if_bound(pattern: GraphPattern, filters: Vec<Expression>) -> GraphPattern {
+    let guarded = filters
+        .into_iter()
+        .map(|f| {
+            let mut variables = Vec::new();
+            collect_variables(&f, &mut variables);
+            variables.into_iter().fold(f, |expr, v| {
+                Expression::Or(
+                    Box::new(Expression::Not(Box::new(Expression::Bound(v)))),
+                    Box::new(expr),
+                )
+            })
+        })
+        .collect();
+    filter(pattern, guarded)
+}
+
+fn collect_variables(expression: &Expression, out: &mut Vec<Variable>) {
+    match expression {
+        Expression::Variable(v) | Expression::Bound(v) => {
+            if !out.contains(v) {
+                out.push(v.clone());
+            }
+        }
+        Expression::Or(a, b)
+        | Expression::And(a, b)
+        | Expression::Equal(a, b)
+        | Expression::SameTerm(a, b)
+        | Expression::Greater(a, b)
+        | Expression::GreaterOrEqual(a, b)
+        | Expression::Less(a, b)
+        | Expression::LessOrEqual(a, b)
+        | Expression::Add(a, b)
+        | Expression::Subtract(a, b)
+        | Expression::Multiply(a, b)
+        | Expression::Divide(a, b) => {
+            collect_variables(a, out);
+            collect_variables(b, out);
+        }
+        Expression::UnaryPlus(a) | Expression::UnaryMinus(a) | Expression::Not(a) => {
+            collect_variables(a, out);
+        }
+        Expression::In(a, list) => {
+            collect_variables(a, out);
+            list.iter().for_each(|e| collect_variables(e, out));
+        }
+        Expression::If(a, b, c) => {
+            collect_variables(a, out);
+            collect_variables(b, out);
+            collect_variables(c, out);
+        }
+        Expression::Coalesce(list) | Expression::FunctionCall(_, list) => {
+            list.iter().for_each(|e| collect_variables(e, out));
+        }
+        Expression::NamedNode(_) | Expression::Literal(_) | Expression::Exists(_) => {}
+    }
+}
+
+/// With a `@where`, the templates' inline filters constrain its solutions.
+pub(crate) fn with_template_filters(construct: &Construct, pattern: GraphPattern) -> GraphPattern {
+    filter(pattern, construct.filters.clone())
+}
+
+/// A rendered value with the term it came from (none for nested subjects), for sorting.
+type RenderedValue<'t> = (Option<&'t Term>, Value);
+
+#[derive(PartialEq)]
+enum PropertyKey {
+    Fixed(String),
+    Predicate(NamedNode),
+}
+
+#[derive(PartialEq)]
+enum ResultValue {
+    Term(Term),
+    Nested(usize, usize),
+}
+
+struct ResultSubject {
+    id_term: Option<Term>,
+    id: String,
+    properties: Vec<(PropertyKey, Vec<ResultValue>)>,
+}
+
+impl ResultSubject {
+    fn add(&mut self, key: PropertyKey, value: ResultValue) {
+        match self.properties.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, values)) => {
+                if !values.contains(&value) {
+                    values.push(value);
+                }
+            }
+            None => self.properties.push((key, vec![value])),
+        }
+    }
+}
+
+struct Results {
+    by_template: Vec<Vec<ResultSubject>>,
+    index: Vec<HashMap<Option<Term>, usize>>,
+    blanks: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Context;
+    use serde_json::json;
+
+    fn parse(json: Value, markers: bool) -> Result<(Construct, usize), JrqlError> {
+        let ctx = Context::for_domain("test.example.org", None)?;
+        let mut translator = Translator::new(&ctx);
+        let construct = Construct::parse(&mut translator, &json, markers)?;
+        let branches = match construct.pattern(&mut translator) {
+            None => 0,
+            Some(pattern) => count_branches(&pattern),
+        };
+        Ok((construct, branches))
+    }
+
+    fn count_branches(pattern: &GraphPattern) -> usize {
+        match pattern {
+            GraphPattern::Union { left, right } => count_branches(left) + count_branches(right),
+            GraphPattern::Filter { inner, .. } => count_branches(inner),
+            _ => 1,
+        }
+    }
+
+    #[test]
+    fn one_branch_per_template_leaf() {
+        let (construct, branches) = parse(
+            json!({ "@id": "fred", "wife": { "@id": "?w", "name": "?", "age": "?" }, "nick": "?", "@type": "Person" }),
+            true,
+        )
+        .unwrap();
+        assert_eq!(branches, 4);
+        assert_eq!(construct.roots.len(), 1);
+        assert_eq!(construct.templates.len(), 2);
+        // The fixed @type value has a marker; variables do not.
+        let markers = construct
+            .variables()
+            .iter()
+            .filter(|v| crate::pattern::is_hidden(v))
+            .count();
+        assert!(markers >= 2, "a marker and the anonymous variables");
+    }
+
+    #[test]
+    fn references_are_values_not_templates() {
+        let (construct, branches) =
+            parse(json!({ "@id": "fred", "wife": { "@id": "wilma" } }), true).unwrap();
+        assert_eq!(construct.templates.len(), 1);
+        assert_eq!(branches, 1);
+    }
+
+    #[test]
+    fn unsupported_template_keys() {
+        assert_eq!(
+            parse(json!({ "@id": "x", "@list": ["a"] }), true)
+                .err()
+                .map(|e| e.status()),
+            Some(5011)
+        );
+        assert_eq!(
+            parse(json!({ "@id": "x", "@foo": 1 }), true)
+                .err()
+                .map(|e| e.status()),
+            Some(5011)
+        );
+        assert_eq!(
+            parse(json!("x"), true).err().map(|e| e.status()),
+            Some(4001)
+        );
+    }
+
+    #[test]
+    fn branch_filters_pass_where_their_variables_are_unbound() {
+        let filtered = filter_if_bound(
+            bgp(vec![]),
+            vec![Expression::Greater(
+                Box::new(Expression::Variable(Variable::new_unchecked("a"))),
+                Box::new(Expression::Literal(Literal::from(1))),
+            )],
+        );
+        let GraphPattern::Filter { expr, .. } = filtered else {
+            panic!()
+        };
+        assert!(
+            matches!(expr, Expression::Or(ref guard, _) if matches!(**guard, Expression::Not(_)))
+        );
+    }
+}

@@ -1,0 +1,298 @@
+//! Reads: `@describe` (with the fast path for fixed ids), `@select` / `@distinct`,
+//! `@construct`, and `ask` (features.md §1.5).
+//!
+//! Owns only the orchestration of reads; must not produce writes.
+
+use crate::algebra::{self, check_read_keys, is_read, join};
+use crate::construct::{Construct, with_template_filters};
+use crate::context::Context;
+use crate::error::{JrqlError, abridge};
+use crate::eval::{ask as eval_ask, for_each_solution};
+use crate::graph::Graph;
+use crate::pattern::Translator;
+use crate::render::{render_object, render_subject};
+use oxrdf::{NamedNode, NamedOrBlankNode, Term, Triple};
+use serde_json::{Map, Value};
+use spargebra::term::TermPattern;
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+/// The request as an object with its per-request context applied.
+pub(crate) fn request_object<'v, 'c>(
+    ctx: &'c Context,
+    request: &'v Value,
+    kind: &str,
+) -> Result<(&'v Map<String, Value>, Cow<'c, Context>), JrqlError> {
+    let Value::Object(object) = request else {
+        return Err(JrqlError::bad(format!(
+            "{kind} must be a JSON object, found {}",
+            abridge(request)
+        )));
+    };
+    let ctx = match object.get("@context") {
+        Some(local) => Cow::Owned(ctx.with_local(local)?),
+        None => Cow::Borrowed(ctx),
+    };
+    Ok((object, ctx))
+}
+
+/// Runs a read pattern: `@describe`, `@select`, `@distinct` or `@construct`.
+pub fn read<G: Graph + ?Sized>(
+    graph: &G,
+    ctx: &Context,
+    request: &Value,
+) -> Result<Vec<Value>, JrqlError> {
+    let (object, ctx) = request_object(ctx, request, "a read")?;
+    let ctx = ctx.as_ref();
+    if object.contains_key("@describe") {
+        describe(graph, ctx, object)
+    } else if object.contains_key("@select") || object.contains_key("@distinct") {
+        select(graph, ctx, object)
+    } else if object.contains_key("@construct") {
+        construct(graph, ctx, object)
+    } else {
+        Err(JrqlError::unsupported(
+            "read",
+            "Read type not supported: expected @describe, @select, @distinct or @construct",
+        ))
+    }
+}
+
+/// Whether the pattern (`{"@where": …}`, or `{}`) has any solution.
+pub fn ask<G: Graph + ?Sized>(
+    graph: &G,
+    ctx: &Context,
+    request: &Value,
+) -> Result<bool, JrqlError> {
+    let (object, ctx) = request_object(ctx, request, "an ask")?;
+    if is_read(object) {
+        return Err(JrqlError::bad(
+            "ask takes a query pattern with @where, not a read",
+        ));
+    }
+    check_read_keys(object, &["@context", "@where", "@values"], "an ask")?;
+    let mut translator = Translator::new(ctx.as_ref());
+    let mut pattern = match object.get("@where") {
+        Some(where_) => translator.where_clause(where_)?,
+        None => algebra::bgp(Vec::new()),
+    };
+    if let Some(values) = object.get("@values") {
+        pattern = join(pattern, translator.values_table(values)?);
+    }
+    eval_ask(graph, pattern)
+}
+
+/// Describes subjects by id: each subject with all its top-level properties, in the given
+/// order; ids with no properties are omitted. This is the fast path (no query evaluation).
+pub fn describe_subjects<G: Graph + ?Sized>(
+    graph: &G,
+    ctx: &Context,
+    ids: &[NamedNode],
+) -> Result<Vec<Value>, JrqlError> {
+    let mut subjects = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(subject) = describe_one(graph, ctx, id)? {
+            subjects.push(subject);
+        }
+    }
+    Ok(subjects)
+}
+
+fn describe_one<G: Graph + ?Sized>(
+    graph: &G,
+    ctx: &Context,
+    id: &NamedNode,
+) -> Result<Option<Value>, JrqlError> {
+    let triples: Vec<Triple> = graph
+        .triples(Some(id), None, None)
+        .collect::<Result<_, _>>()
+        .map_err(|e| JrqlError::Graph(Box::new(e)))?;
+    if triples.is_empty() {
+        return Ok(None);
+    }
+    let properties = triples.iter().map(|t| (&t.predicate, &t.object)).collect();
+    let subject_id = NamedOrBlankNode::NamedNode(id.clone());
+    Ok(render_subject(
+        ctx,
+        crate::render::render_subject_id(ctx, &subject_id),
+        properties,
+    ))
+}
+
+const DESCRIBE_KEYS: [&str; 7] = [
+    "@context",
+    "@describe",
+    "@where",
+    "@values",
+    "@orderBy",
+    "@limit",
+    "@offset",
+];
+
+fn describe<G: Graph + ?Sized>(
+    graph: &G,
+    ctx: &Context,
+    object: &Map<String, Value>,
+) -> Result<Vec<Value>, JrqlError> {
+    check_read_keys(object, &DESCRIBE_KEYS, "a describe")?;
+    let Some(targets) = object.get("@describe") else {
+        return Ok(Vec::new());
+    };
+    let mut translator = Translator::new(ctx);
+    let has_variables = algebra::items(targets).iter().any(|t| {
+        t.as_str()
+            .is_some_and(|s| crate::pattern::var_token(s).is_some())
+    });
+    if !has_variables && let Some(where_) = object.get("@where") {
+        // Not needed for fixed ids, but still checked, so that nothing is silently ignored.
+        translator.where_clause(where_)?;
+    }
+    let mut results = Vec::new();
+    let mut seen: HashSet<NamedNode> = HashSet::new();
+    for target in algebra::items(targets) {
+        let Value::String(target) = target else {
+            return Err(JrqlError::bad(format!(
+                "@describe takes ids or variables, found {}",
+                abridge(target)
+            )));
+        };
+        match translator.id_term(target)? {
+            TermPattern::NamedNode(id) => {
+                if seen.insert(id.clone())
+                    && let Some(subject) = describe_one(graph, ctx, &id)?
+                {
+                    results.push(subject);
+                }
+            }
+            TermPattern::Variable(variable) => {
+                let where_ = object.get("@where").cloned().unwrap_or(Value::Null);
+                let mut pattern = translator.where_clause(&where_)?;
+                if let Some(values) = object.get("@values") {
+                    pattern = join(pattern, translator.values_table(values)?);
+                }
+                let projection = Some(vec![algebra::Projected::Var(variable.clone())]);
+                let (pattern, variables) =
+                    translator.solution_modifiers(object, pattern, projection, true)?;
+                let mut ids = Vec::new();
+                for_each_solution(graph, pattern, &variables, |row| {
+                    if let Some(Some(Term::NamedNode(id))) = row.first() {
+                        ids.push(id.clone());
+                    }
+                    Ok(())
+                })?;
+                for id in ids {
+                    if seen.insert(id.clone())
+                        && let Some(subject) = describe_one(graph, ctx, &id)?
+                    {
+                        results.push(subject);
+                    }
+                }
+            }
+            other => {
+                return Err(JrqlError::bad(format!("cannot describe {other}")));
+            }
+        }
+    }
+    Ok(results)
+}
+
+fn select<G: Graph + ?Sized>(
+    graph: &G,
+    ctx: &Context,
+    object: &Map<String, Value>,
+) -> Result<Vec<Value>, JrqlError> {
+    let mut translator = Translator::new(ctx);
+    let (pattern, variables) = translator.select_query(object)?;
+    let keys: Vec<String> = variables
+        .iter()
+        .map(|v| format!("?{}", v.as_str()))
+        .collect();
+    let mut rows = Vec::new();
+    for_each_solution(graph, pattern, &variables, |row| {
+        let mut subject = Map::with_capacity(keys.len() + 1);
+        subject.insert("@id".into(), Value::String(format!("_:b{}", rows.len())));
+        for (key, value) in keys.iter().zip(row) {
+            if let Some(term) = value {
+                subject.insert(key.clone(), render_object(ctx, term, None));
+            }
+        }
+        rows.push(Value::Object(subject));
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+const CONSTRUCT_KEYS: [&str; 4] = ["@context", "@construct", "@where", "@values"];
+
+fn construct<G: Graph + ?Sized>(
+    graph: &G,
+    ctx: &Context,
+    object: &Map<String, Value>,
+) -> Result<Vec<Value>, JrqlError> {
+    check_read_keys(object, &CONSTRUCT_KEYS, "a construct")?;
+    let mut translator = Translator::new(ctx);
+    let template = object.get("@construct").unwrap_or(&Value::Null);
+    let has_where = object.contains_key("@where");
+    let construct = Construct::parse(&mut translator, template, !has_where)?;
+    let pattern = match object.get("@where") {
+        Some(where_) => {
+            let pattern = translator.where_clause(where_)?;
+            with_template_filters(&construct, pattern)
+        }
+        None => match construct.pattern(&mut translator) {
+            Some(pattern) => pattern,
+            None => return Ok(Vec::new()),
+        },
+    };
+    let pattern = match object.get("@values") {
+        Some(values) => join(pattern, translator.values_table(values)?),
+        None => pattern,
+    };
+    construct.run(&mut translator, graph, pattern)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requests_must_be_objects_and_local_contexts_apply() {
+        let ctx = Context::for_domain("test.example.org", None).unwrap();
+        assert_eq!(
+            request_object(&ctx, &json!([1]), "a read")
+                .unwrap_err()
+                .status(),
+            4001
+        );
+        let request = json!({ "@context": { "@vocab": "http://v.org/" }, "@describe": "x" });
+        let (object, local) = request_object(&ctx, &request, "a read").unwrap();
+        assert!(object.contains_key("@describe"));
+        assert_eq!(local.vocab(), Some("http://v.org/"));
+        assert!(matches!(local, Cow::Owned(_)));
+        let (_, same) = request_object(&ctx, &json!({ "@describe": "x" }), "a read").unwrap();
+        assert!(matches!(same, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn describing_nothing_is_empty() {
+        let ctx = Context::for_domain("test.example.org", None).unwrap();
+        let graph = oxrdf::Graph::new();
+        assert!(
+            read(&graph, &ctx, &json!({ "@describe": [] }))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            read(&graph, &ctx, &json!({ "@describe": "?s" }))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            read(&graph, &ctx, &json!({ "@describe": 1 }))
+                .unwrap_err()
+                .status(),
+            4001
+        );
+    }
+}

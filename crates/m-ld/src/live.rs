@@ -1,0 +1,359 @@
+//! Joining a domain and staying in it: start-up decisions (protocol.md §4.8, §5.2), rev-up
+//! recovery (§4.5), and the engine's side of the messaging contract ([`LocalClone`]).
+//!
+//! Owns the async orchestration between a clone and its [`Remotes`]; the data logic it drives
+//! lives in core ([`SuSet`], `CausalBuffer`). It must not know any transport.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use m_ld_core::CoreError;
+use m_ld_core::clock::TreeClock;
+use m_ld_core::operation::{Operation, OperationMessage};
+use m_ld_core::remotes::{
+    LocalClone, PeerStream, RemoteRevup, RemoteSnapshot, Remotes, SnapshotDatum,
+};
+use m_ld_core::store::Store;
+use m_ld_core::suset::{SuSet, Update};
+use oxrdf::Triple;
+
+use crate::MeldError;
+use crate::clone::{Inner, Slot};
+
+/// How long a starting clone waits for its remotes to report who is present.
+const PRESENCE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Triples per snapshot data item.
+const SNAPSHOT_BATCH: usize = 1000;
+
+/// Starts a clone with remotes: attach, learn who is present, then resume, join by snapshot, or
+/// begin the domain, and declare ourselves present. A resumed clone catches up by rev-up in the
+/// background (its status is `outdated` meanwhile).
+pub(crate) async fn start<S: Store + Clone>(
+    inner: &Arc<Inner<S>>,
+    store: S,
+) -> Result<(), MeldError> {
+    let Some(remotes) = inner.remotes.clone() else {
+        return Err(MeldError::Config("no remotes to start with".into()));
+    };
+    let local = Arc::new(LocalHandle {
+        inner: Arc::downgrade(inner),
+        id: inner.config.id.clone(),
+        runtime: tokio::runtime::Handle::current(),
+    });
+    let mut presence = inner.presence.subscribe();
+    remotes.attach(local).await?;
+    let others =
+        match tokio::time::timeout(PRESENCE_TIMEOUT, presence.wait_for(Option::is_some)).await {
+            Ok(Ok(others)) => others.unwrap_or(false),
+            _ => {
+                remotes.detach().await;
+                return Err(CoreError::Transport("no connection to the domain".into()).into());
+            }
+        };
+    let result = begin(inner, remotes.as_ref(), store, others).await;
+    let (suset, updates, resumed) = match result {
+        Ok(found) => found,
+        Err(e) => {
+            remotes.detach().await;
+            return Err(e);
+        }
+    };
+    inner.run(suset, true)?;
+    inner.with_engine(|engine| {
+        for msg in updates {
+            engine.receive(msg);
+        }
+        Ok(())
+    })?;
+    remotes.set_present(true).await?;
+    if resumed && others {
+        tokio::spawn(connect(Arc::clone(inner)));
+    }
+    Ok(())
+}
+
+/// The clone state to run: resumed from the store, joined by snapshot, or a new genesis.
+/// Returns the state, operations to apply once running, and whether it was resumed.
+async fn begin<S: Store + Clone>(
+    inner: &Inner<S>,
+    remotes: &dyn Remotes,
+    store: S,
+    others: bool,
+) -> Result<(SuSet<S>, Vec<OperationMessage>, bool), MeldError> {
+    let domain = &inner.config.domain;
+    match (inner.existing(&store)?, others) {
+        (Some(suset), true) if suset.clock().is_id() => Err(MeldError::GenesisConflict),
+        (Some(suset), _) => Ok((suset, Vec::new(), true)),
+        (None, true) if inner.config.genesis => Err(MeldError::GenesisConflict),
+        (None, true) => {
+            let snapshot = remotes.snapshot(true).await?;
+            let (suset, updates) = join(store, domain, snapshot).await?;
+            Ok((suset, updates, false))
+        }
+        (None, false) if inner.config.genesis => {
+            Ok((SuSet::genesis(store, domain)?, Vec::new(), false))
+        }
+        (None, false) => Err(CoreError::NoVisibleClones.into()),
+    }
+}
+
+/// Creates a new clone's state from a collaborator's snapshot.
+async fn join<S: Store>(
+    store: S,
+    domain: &str,
+    snapshot: RemoteSnapshot,
+) -> Result<(SuSet<S>, Vec<OperationMessage>), MeldError> {
+    let RemoteSnapshot {
+        clock,
+        gwc,
+        agreed,
+        mut data,
+        updates,
+    } = snapshot;
+    let clock = clock.ok_or_else(|| CoreError::Transport("snapshot without a clock".into()))?;
+    let mut triples = Vec::new();
+    let mut operations: Vec<Operation> = Vec::new();
+    while let Some(datum) = data.next().await {
+        match datum? {
+            SnapshotDatum::Triples(batch) => triples.extend(batch),
+            SnapshotDatum::Operation(op) => operations.push(op),
+        }
+    }
+    let updates: Vec<OperationMessage> = updates
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let suset = SuSet::join(store, domain, clock, gwc, agreed, triples, operations)?;
+    Ok((suset, updates))
+}
+
+/// Catches up with the domain (m-ld-js `DatasetEngine.connect`): by rev-up from a peer, then
+/// re-publishing our own operations that the peer had not seen; or, when no peer's journal
+/// reaches back far enough, by a snapshot that replaces our data.
+pub(crate) async fn connect<S: Store>(inner: Arc<Inner<S>>) {
+    let Some(remotes) = inner.remotes.clone() else {
+        return;
+    };
+    let clock = inner.with_engine(|engine| {
+        engine.outdated = true;
+        engine.refresh_status();
+        Ok(engine.suset.clock().clone())
+    });
+    let Ok(clock) = clock else { return };
+    let recovered = match remotes.revup_from(&clock).await {
+        Ok(Some(revup)) => revup_with(&inner, revup).await,
+        Ok(None) => match remotes.snapshot(false).await {
+            Ok(snapshot) => reset_with(&inner, snapshot).await,
+            Err(e) => Err(e.into()),
+        },
+        Err(e) => Err(e.into()),
+    };
+    match recovered {
+        Ok(()) => {
+            let _ = inner.with_engine(|engine| {
+                engine.outdated = false;
+                engine.refresh_status();
+                Ok(())
+            });
+        }
+        // The clone stays outdated; the next contact with a peer retries.
+        Err(e) => tracing::warn!("recovery failed: {e}"),
+    }
+}
+
+/// Applies a rev-up's operations, then re-publishes what the collaborator had not seen.
+async fn revup_with<S: Store>(inner: &Inner<S>, revup: RemoteRevup) -> Result<(), MeldError> {
+    let RemoteRevup { gwc, mut updates } = revup;
+    while let Some(msg) = updates.next().await {
+        let msg = msg?;
+        if !inner.with_engine(|engine| Ok(engine.receive(msg)))? {
+            return Err(CoreError::OutOfOrder("in a rev-up stream".into()).into());
+        }
+    }
+    inner.with_engine(|engine| {
+        let unseen = engine
+            .suset
+            .operations_since(&gwc)?
+            .ok_or(CoreError::UpdatesUnavailable)?;
+        for msg in unseen {
+            engine.publish(&msg);
+        }
+        Ok(())
+    })
+}
+
+/// Replaces our data by a collaborator's snapshot, keeping (and re-publishing) our operations
+/// that it lacks, and tells subscribers what changed.
+async fn reset_with<S: Store>(inner: &Inner<S>, snapshot: RemoteSnapshot) -> Result<(), MeldError> {
+    let RemoteSnapshot {
+        gwc,
+        agreed,
+        mut data,
+        updates,
+        ..
+    } = snapshot;
+    let mut triples = Vec::new();
+    let mut operations = Vec::new();
+    while let Some(datum) = data.next().await {
+        match datum? {
+            SnapshotDatum::Triples(batch) => triples.extend(batch),
+            SnapshotDatum::Operation(op) => operations.push(op),
+        }
+    }
+    let updates: Vec<OperationMessage> = updates
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    inner.with_engine(|engine| {
+        let before: HashSet<Triple> = all_triples(&engine.suset)?;
+        let reemit = engine.suset.reset(gwc, agreed, triples, operations)?;
+        let after: HashSet<Triple> = all_triples(&engine.suset)?;
+        engine.notify(Update {
+            ticks: engine.suset.clock().ticks(),
+            deletes: before.difference(&after).cloned().collect(),
+            inserts: after.difference(&before).cloned().collect(),
+        });
+        for msg in &reemit {
+            engine.publish(msg);
+        }
+        for msg in updates {
+            engine.receive(msg);
+        }
+        Ok(())
+    })
+}
+
+fn all_triples<S: Store>(suset: &SuSet<S>) -> Result<HashSet<Triple>, MeldError> {
+    Ok(suset
+        .state()
+        .triples(None, None, None)
+        .collect::<Result<_, _>>()?)
+}
+
+/// The engine's side of the messaging contract. Holds the clone weakly, so remotes never keep
+/// a closed clone alive.
+struct LocalHandle<S: Store> {
+    inner: Weak<Inner<S>>,
+    id: String,
+    runtime: tokio::runtime::Handle,
+}
+
+impl<S: Store> LocalHandle<S> {
+    fn inner(&self) -> Result<Arc<Inner<S>>, CoreError> {
+        self.inner.upgrade().ok_or(CoreError::Offline)
+    }
+}
+
+/// Maps a facade error to what a peer is told.
+fn to_core(e: MeldError) -> CoreError {
+    match e {
+        MeldError::Core(e) => e,
+        MeldError::Closed => CoreError::Offline,
+        other => CoreError::Transport(other.to_string()),
+    }
+}
+
+#[async_trait]
+impl<S: Store> LocalClone for LocalHandle<S> {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn operation(&self, msg: OperationMessage) {
+        let Ok(inner) = self.inner() else { return };
+        let Ok(mut slot) = inner.lock() else { return };
+        let in_order = match &mut *slot {
+            Slot::Starting(pending) => {
+                pending.push(msg);
+                true
+            }
+            Slot::Running(engine) => engine.receive(msg),
+            Slot::Closed => true,
+        };
+        drop(slot);
+        if !in_order {
+            self.runtime.spawn(connect(inner));
+        }
+    }
+
+    fn presence(&self, others: Option<bool>) {
+        let Ok(inner) = self.inner() else { return };
+        inner.presence.send_replace(others);
+        let reconnect = inner.with_engine(|engine| {
+            let was = engine.others;
+            engine.others = others;
+            engine.refresh_status();
+            // m-ld-js revs up whenever other clones become visible (e.g. after a partition).
+            Ok(engine.live && was != Some(true) && others == Some(true))
+        });
+        if matches!(reconnect, Ok(true)) {
+            self.runtime.spawn(connect(inner));
+        }
+    }
+
+    async fn snapshot(&self, new_clock: bool) -> Result<RemoteSnapshot, CoreError> {
+        let inner = self.inner()?;
+        let snapshot = inner
+            .with_engine(|engine| {
+                if !engine.live {
+                    return Err(CoreError::Offline.into());
+                }
+                let snapshot = engine.suset.take_snapshot(new_clock)?;
+                Ok(snapshot)
+            })
+            .map_err(to_core)?;
+        // The dataset view is immutable: read it outside the lock.
+        let mut data = Vec::new();
+        let mut batch = Vec::with_capacity(SNAPSHOT_BATCH);
+        for triple in snapshot.state.triples_with_tids() {
+            batch.push(triple?);
+            if batch.len() == SNAPSHOT_BATCH {
+                data.push(Ok(SnapshotDatum::Triples(std::mem::take(&mut batch))));
+            }
+        }
+        if !batch.is_empty() {
+            data.push(Ok(SnapshotDatum::Triples(batch)));
+        }
+        data.extend(
+            snapshot
+                .operations
+                .into_iter()
+                .map(|op| Ok(SnapshotDatum::Operation(op))),
+        );
+        Ok(RemoteSnapshot {
+            clock: snapshot.clock,
+            gwc: snapshot.gwc,
+            agreed: snapshot.agreed,
+            data: stream_of(data),
+            updates: stream_of(Vec::new()),
+        })
+    }
+
+    async fn revup_from(&self, time: &TreeClock) -> Result<Option<RemoteRevup>, CoreError> {
+        let inner = self.inner()?;
+        inner
+            .with_engine(|engine| {
+                if !engine.live {
+                    return Err(CoreError::Offline.into());
+                }
+                let Some(ops) = engine.suset.operations_since(time)? else {
+                    return Ok(None);
+                };
+                Ok(Some(RemoteRevup {
+                    gwc: engine.suset.gwc().clone(),
+                    updates: stream_of(ops.into_iter().map(Ok).collect()),
+                }))
+            })
+            .map_err(to_core)
+    }
+}
+
+fn stream_of<T: Send + 'static>(items: Vec<Result<T, CoreError>>) -> PeerStream<T> {
+    Box::pin(futures::stream::iter(items))
+}
