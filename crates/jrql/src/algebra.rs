@@ -13,12 +13,33 @@ use spargebra::algebra::{Expression, GraphPattern, OrderExpression};
 use spargebra::term::{GroundTerm, TermPattern, TriplePattern};
 use std::collections::HashMap;
 
+/// Up to how many keys [`get`] scans an object rather than hashing the key.
+const SCAN_LIMIT: usize = 8;
+
+/// The value of a key of a JSON object. json-rql objects have few keys, and comparing them is
+/// cheaper than hashing the one sought.
+pub(crate) fn get<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if object.len() <= SCAN_LIMIT {
+        object.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        object.get(key)
+    }
+}
+
+/// Whether a JSON object has a key (see [`get`]).
+pub(crate) fn has(object: &Map<String, Value>, key: &str) -> bool {
+    get(object, key).is_some()
+}
+
 /// Keys that make an object a read (query) pattern.
 pub(crate) fn is_read(object: &Map<String, Value>) -> bool {
-    object.contains_key("@describe")
-        || object.contains_key("@select")
-        || object.contains_key("@construct")
-        || object.get("@distinct").is_some_and(|d| !d.is_boolean())
+    if !object.keys().any(|k| k.starts_with('@')) {
+        return false;
+    }
+    has(object, "@describe")
+        || has(object, "@select")
+        || has(object, "@construct")
+        || get(object, "@distinct").is_some_and(|d| !d.is_boolean())
 }
 
 /// Keys that make an object a group pattern.
@@ -33,7 +54,9 @@ pub(crate) const GROUP_KEYS: [&str; 6] = [
 
 /// Whether an object is a group pattern.
 pub(crate) fn is_group(object: &Map<String, Value>) -> bool {
-    GROUP_KEYS.iter().any(|k| object.contains_key(*k))
+    object
+        .keys()
+        .any(|k| k.starts_with('@') && GROUP_KEYS.contains(&k.as_str()))
 }
 
 /// A basic graph pattern.

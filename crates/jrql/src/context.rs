@@ -10,6 +10,7 @@ use crate::ns;
 use oxiri::Iri;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::Arc;
 
 /// How a term coerces string values (JSON-LD "type mapping").
@@ -76,6 +77,58 @@ impl Terms {
     }
 }
 
+/// A `@base` IRI, with whether plain relative paths resolve against it by concatenation.
+#[derive(Debug)]
+struct Base {
+    iri: Iri<String>,
+    /// The path ends in '/' and has no dot-segments or percent-escapes, and there is no query
+    /// or fragment: a relative reference of plain path segments (see [`is_plain_path`])
+    /// resolves to the base followed by the reference, exactly as RFC 3986 §5.2 would.
+    appendable: bool,
+}
+
+impl Base {
+    fn new(iri: Iri<String>) -> Base {
+        let path = iri.path();
+        let appendable = iri.query().is_none()
+            && iri.fragment().is_none()
+            && path.ends_with('/')
+            && !path.contains('%')
+            && !path.split('/').any(|segment| segment == "." || segment == "..");
+        Base { iri, appendable }
+    }
+}
+
+impl Deref for Base {
+    type Target = Iri<String>;
+
+    fn deref(&self) -> &Iri<String> {
+        &self.iri
+    }
+}
+
+/// A relative reference made only of path segments of unreserved characters (RFC 3986
+/// `ALPHA / DIGIT / "-" / "." / "_" / "~"`), not starting with '/', with no dot-segments.
+/// Against an appendable [`Base`] it resolves to the base followed by itself.
+fn is_plain_path(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    if bytes.first().is_none_or(|&b| b == b'/') {
+        return false;
+    }
+    let unreserved =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/');
+    bytes.iter().all(|&b| unreserved(b))
+        && !s.split('/').any(|segment| segment == "." || segment == "..")
+}
+
+/// Two strings joined, allocated once.
+fn concat(a: &str, b: &str) -> String {
+    let mut joined = String::with_capacity(a.len() + b.len());
+    joined.push_str(a);
+    joined.push_str(b);
+    joined
+}
+
 /// The resolved JSON-LD context of a m-ld domain, optionally layered with a per-request
 /// context.
 ///
@@ -85,7 +138,7 @@ impl Terms {
 pub struct Context {
     domain_base: Arc<str>,
     domain_vocab: Arc<str>,
-    base: Option<Arc<Iri<String>>>,
+    base: Option<Arc<Base>>,
     vocab: Option<Arc<str>>,
     language: Option<Arc<str>>,
     terms: Arc<Terms>,
@@ -132,7 +185,7 @@ impl Context {
         let context = Context {
             domain_base: base.into(),
             domain_vocab: vocab.clone().into(),
-            base: Some(Arc::new(base_iri)),
+            base: Some(Arc::new(Base::new(base_iri))),
             vocab: Some(vocab.into()),
             language: None,
             terms: Arc::new(Terms::default()),
@@ -167,7 +220,7 @@ impl Context {
 
     /// The current `@base` IRI, if any.
     pub fn base(&self) -> Option<&str> {
-        self.base.as_deref().map(Iri::as_str)
+        self.base.as_deref().map(|base| base.as_str())
     }
 
     /// The context's default `@language`, if any.
@@ -188,7 +241,9 @@ impl Context {
     fn process(&mut self, local: &Value) -> Result<(), JrqlError> {
         match local {
             Value::Null => {
-                self.base = Iri::parse(self.domain_base.to_string()).ok().map(Arc::new);
+                self.base = Iri::parse(self.domain_base.to_string())
+                    .ok()
+                    .map(|iri| Arc::new(Base::new(iri)));
                 self.vocab = Some(self.domain_vocab.clone());
                 self.language = None;
                 self.terms = Arc::new(Terms::default());
@@ -211,7 +266,7 @@ impl Context {
         if let Some(base) = object.get("@base") {
             self.base = match base {
                 Value::Null => None,
-                Value::String(s) => Some(Arc::new(self.resolve_base(s)?)),
+                Value::String(s) => Some(Arc::new(Base::new(self.resolve_base(s)?))),
                 other => {
                     return Err(JrqlError::BadContext(format!(
                         "@base must be a string or null, found {}",
@@ -521,20 +576,22 @@ impl Context {
             if !suffix.starts_with("//")
                 && let Some(def) = self.terms.defs.get(prefix)
             {
-                return Ok(format!("{}{suffix}", def.iri));
+                return Ok(concat(&def.iri, suffix));
             }
             if Iri::parse(s).is_ok() {
                 return Ok(s.to_string());
             }
         }
         if vocab && let Some(v) = &self.vocab {
-            return Ok(format!("{v}{s}"));
+            return Ok(concat(v, s));
         }
         self.resolve_against_base(s)
     }
 
     fn resolve_against_base(&self, s: &str) -> Result<String, JrqlError> {
         match &self.base {
+            // The common case of a simple name: no need for full RFC 3986 resolution.
+            Some(base) if base.appendable && is_plain_path(s) => Ok(concat(base.as_str(), s)),
             Some(base) => match base.resolve(s) {
                 Ok(iri) => Ok(iri.into_inner()),
                 // Be as lenient as JSON-LD processors: characters that are not allowed in an
@@ -622,10 +679,8 @@ impl Context {
         let base = self.base.as_deref()?;
         let base_str = base.as_str();
         // Fast path: a simple name directly under a base ending in '/'.
-        if let Some(rest) = iri.strip_prefix(base_str)
-            && base_str.ends_with('/')
-            && base.query().is_none()
-            && base.fragment().is_none()
+        if base.appendable
+            && let Some(rest) = iri.strip_prefix(base_str)
             && is_simple_relative(rest)
         {
             return Some(rest.to_string());

@@ -88,7 +88,12 @@ pub(crate) struct Translator<'c> {
     blank_vars: HashMap<String, Variable>,
     /// Whether `_:` identifiers are errors (in writes) rather than variables (in queries).
     pub reject_blank_ids: bool,
+    /// Vocabulary expansions already made (a request repeats a few keys over many subjects).
+    vocab_cache: Vec<(String, NamedNode)>,
 }
+
+/// How many distinct vocabulary expansions a [`Translator`] remembers.
+const VOCAB_CACHE_SIZE: usize = 32;
 
 impl<'c> Translator<'c> {
     pub(crate) fn new(ctx: &'c Context) -> Self {
@@ -99,6 +104,7 @@ impl<'c> Translator<'c> {
             user_vars: Vec::new(),
             blank_vars: HashMap::new(),
             reject_blank_ids: false,
+            vocab_cache: Vec::new(),
         }
     }
 
@@ -177,9 +183,19 @@ impl<'c> Translator<'c> {
         if let Some(v) = self.variable(term) {
             return Ok(TermPattern::Variable(v));
         }
-        Ok(TermPattern::NamedNode(NamedNode::new_unchecked(
-            self.ctx.expand_iri(term, true)?,
-        )))
+        Ok(TermPattern::NamedNode(self.vocab_iri(term)?))
+    }
+
+    /// The IRI of a vocabulary term (not a variable), remembered for the rest of the request.
+    fn vocab_iri(&mut self, term: &str) -> Result<NamedNode, JrqlError> {
+        if let Some((_, iri)) = self.vocab_cache.iter().find(|(t, _)| t == term) {
+            return Ok(iri.clone());
+        }
+        let iri = NamedNode::new_unchecked(self.ctx.expand_iri(term, true)?);
+        if self.vocab_cache.len() < VOCAB_CACHE_SIZE {
+            self.vocab_cache.push((term.to_string(), iri.clone()));
+        }
+        Ok(iri)
     }
 
     /// Translates a subject, or an array of subjects (nested arrays flattened, nulls ignored),
@@ -218,7 +234,7 @@ impl<'c> Translator<'c> {
             check_subject_key(key)?;
         }
         let has_properties = object.keys().any(|k| k != "@id");
-        let id = match object.get("@id") {
+        let id = match crate::algebra::get(object, "@id") {
             Some(Value::String(id)) => self.id_term(id)?,
             Some(other) => {
                 return Err(JrqlError::bad(format!(
@@ -270,8 +286,9 @@ impl<'c> Translator<'c> {
                     _ => return Err(JrqlError::bad(format!("{key:?} is not a property"))),
                 }
             };
-            let def = self.ctx.term(key).cloned();
-            self.values(&id, key, &predicate, def.as_ref(), value, mode, update, out)?;
+            let ctx = self.ctx;
+            let def = ctx.term(key);
+            self.values(&id, key, &predicate, def, value, mode, update, out)?;
         }
         Ok(Some(id))
     }

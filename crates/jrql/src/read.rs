@@ -29,7 +29,7 @@ pub(crate) fn request_object<'v, 'c>(
             abridge(request)
         )));
     };
-    let ctx = match object.get("@context") {
+    let ctx = match algebra::get(object, "@context") {
         Some(local) => Cow::Owned(ctx.with_local(local)?),
         None => Cow::Borrowed(ctx),
     };
@@ -44,11 +44,11 @@ pub fn read<G: Graph + ?Sized>(
 ) -> Result<Vec<Value>, JrqlError> {
     let (object, ctx) = request_object(ctx, request, "a read")?;
     let ctx = ctx.as_ref();
-    if object.contains_key("@describe") {
+    if algebra::has(object, "@describe") {
         describe(graph, ctx, object)
-    } else if object.contains_key("@select") || object.contains_key("@distinct") {
+    } else if algebra::has(object, "@select") || algebra::has(object, "@distinct") {
         select(graph, ctx, object)
-    } else if object.contains_key("@construct") {
+    } else if algebra::has(object, "@construct") {
         construct(graph, ctx, object)
     } else {
         Err(JrqlError::unsupported(

@@ -4,7 +4,7 @@
 //! Owns only the translation of writes into deletes and inserts; must not apply them, compute
 //! operation identities, or know about clocks.
 
-use crate::algebra::{bgp, filter, is_group, is_read};
+use crate::algebra::{bgp, filter, has, is_group, is_read};
 use crate::context::Context;
 use crate::error::JrqlError;
 use crate::eval::for_each_solution;
@@ -16,6 +16,7 @@ use serde_json::Value;
 use spargebra::algebra::GraphPattern;
 use spargebra::term::{NamedNodePattern, TermPattern, TriplePattern};
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher, RandomState};
 
 /// The effect of a write: triples to delete and to insert.
 ///
@@ -40,29 +41,131 @@ impl Patch {
 }
 
 /// An insertion-ordered set of triples.
+///
+/// A few triples are compared directly. Beyond that, each triple is stored once: the index
+/// maps a triple's hash to the position of the latest triple with that hash, and `chain` links
+/// each position to the previous one with the same hash (64-bit hashes rarely collide, so
+/// chains are almost always one long).
 #[derive(Default)]
 struct TripleSet {
     triples: Vec<Triple>,
-    seen: HashSet<Triple>,
+    index: HashMap<u64, usize, PassThrough>,
+    chain: Vec<Option<usize>>,
+    hasher: RandomState,
 }
 
+/// Up to how many triples a [`TripleSet`] compares them directly, with no index.
+const LINEAR: usize = 8;
+
 impl TripleSet {
-    fn insert(&mut self, triple: Triple) {
-        if self.seen.insert(triple.clone()) {
-            self.triples.push(triple);
+    fn with_capacity(capacity: usize) -> Self {
+        TripleSet {
+            triples: Vec::with_capacity(capacity),
+            ..TripleSet::default()
         }
     }
 
+    fn is_indexed(&self) -> bool {
+        !self.index.is_empty()
+    }
+
+    /// The position of a triple with this hash equal to `triple`, if any.
+    fn find(&self, hash: u64, triple: &Triple) -> Option<usize> {
+        let mut at = self.index.get(&hash).copied();
+        while let Some(i) = at {
+            if self.triples[i] == *triple {
+                return Some(i);
+            }
+            at = self.chain[i];
+        }
+        None
+    }
+
+    /// Indexes a triple already at `position`.
+    fn index_at(&mut self, hash: u64, position: usize) {
+        self.chain.push(self.index.insert(hash, position));
+    }
+
+    fn insert(&mut self, triple: Triple) {
+        if !self.is_indexed() {
+            if self.triples.contains(&triple) {
+                return;
+            }
+            if self.triples.len() < LINEAR {
+                self.triples.push(triple);
+                return;
+            }
+            self.index
+                .reserve(self.triples.capacity().max(2 * LINEAR));
+            self.chain.reserve(self.triples.capacity());
+            for position in 0..self.triples.len() {
+                let hash = self.hasher.hash_one(&self.triples[position]);
+                self.index_at(hash, position);
+            }
+            let hash = self.hasher.hash_one(&triple);
+            self.index_at(hash, self.triples.len());
+            self.triples.push(triple);
+            return;
+        }
+        let hash = self.hasher.hash_one(&triple);
+        if self.find(hash, &triple).is_some() {
+            return;
+        }
+        self.index_at(hash, self.triples.len());
+        self.triples.push(triple);
+    }
+
     fn contains(&self, triple: &Triple) -> bool {
-        self.seen.contains(triple)
+        if self.is_indexed() {
+            self.find(self.hasher.hash_one(triple), triple).is_some()
+        } else {
+            self.triples.contains(triple)
+        }
     }
 
     fn remove_all(&mut self, remove: &HashSet<Triple>) {
         if remove.is_empty() {
             return;
         }
-        self.triples.retain(|t| !remove.contains(t));
-        self.seen.retain(|t| !remove.contains(t));
+        let mut kept = std::mem::take(&mut self.triples);
+        kept.retain(|t| !remove.contains(t));
+        self.index.clear();
+        self.chain.clear();
+        for triple in kept {
+            self.insert(triple);
+        }
+    }
+}
+
+/// A hasher for keys that are already hashes: it passes the `u64` through.
+#[derive(Clone, Copy, Default)]
+struct PassThrough;
+
+impl BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+/// The [`Hasher`] of [`PassThrough`].
+struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed; fold anything else in so that it is still a hash.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
     }
 }
 
@@ -87,9 +190,9 @@ pub fn write<G: Graph + ?Sized>(
             "Write type not supported: a read pattern cannot be written",
         ));
     }
-    if ["@insert", "@delete", "@update"]
-        .iter()
-        .any(|k| object.contains_key(*k))
+    if object
+        .keys()
+        .any(|k| matches!(k.as_str(), "@insert" | "@delete" | "@update"))
     {
         return update(graph, ctx, object, genid);
     }
@@ -102,7 +205,7 @@ pub fn write<G: Graph + ?Sized>(
         }
         return insert(ctx, object.get("@graph").unwrap_or(&Value::Null), genid);
     }
-    if object.contains_key("@context") {
+    if has(object, "@context") {
         // The context has been applied; the rest is the subject.
         let mut subject = object.clone();
         subject.shift_remove("@context");
@@ -125,9 +228,9 @@ fn insert(
         ));
     }
     let minted = mint(ctx, &translator, genid);
-    let mut inserts = TripleSet::default();
-    for t in &patterns.triples {
-        if let Some(triple) = fill(&t.triple, &|v| minted.get(v).cloned()) {
+    let mut inserts = TripleSet::with_capacity(patterns.triples.len());
+    for t in patterns.triples {
+        if let Some(triple) = fill_owned(t.triple, &|v| minted.get(v).cloned()) {
             inserts.insert(triple);
         }
     }
@@ -185,25 +288,33 @@ fn is_variable_pattern(translator: &Translator<'_>, triple: &TriplePattern) -> b
 /// A concrete triple from a pattern, or `None` if a variable is unbound or a bound value
 /// cannot stand in its position.
 fn fill(triple: &TriplePattern, bound: &impl Fn(&Variable) -> Option<Term>) -> Option<Triple> {
-    let subject = match &triple.subject {
-        TermPattern::NamedNode(n) => n.clone(),
-        TermPattern::Variable(v) => match bound(v)? {
+    fill_owned(triple.clone(), bound)
+}
+
+/// [`fill`], taking the pattern's terms rather than copying them.
+fn fill_owned(
+    triple: TriplePattern,
+    bound: &impl Fn(&Variable) -> Option<Term>,
+) -> Option<Triple> {
+    let subject = match triple.subject {
+        TermPattern::NamedNode(n) => n,
+        TermPattern::Variable(v) => match bound(&v)? {
             Term::NamedNode(n) => n,
             _ => return None,
         },
         _ => return None,
     };
-    let predicate = match &triple.predicate {
-        NamedNodePattern::NamedNode(n) => n.clone(),
-        NamedNodePattern::Variable(v) => match bound(v)? {
+    let predicate = match triple.predicate {
+        NamedNodePattern::NamedNode(n) => n,
+        NamedNodePattern::Variable(v) => match bound(&v)? {
             Term::NamedNode(n) => n,
             _ => return None,
         },
     };
-    let object = match &triple.object {
-        TermPattern::NamedNode(n) => Term::NamedNode(n.clone()),
-        TermPattern::Literal(l) => Term::Literal(l.clone()),
-        TermPattern::Variable(v) => match bound(v)? {
+    let object = match triple.object {
+        TermPattern::NamedNode(n) => Term::NamedNode(n),
+        TermPattern::Literal(l) => Term::Literal(l),
+        TermPattern::Variable(v) => match bound(&v)? {
             Term::BlankNode(_) => return None,
             term => term,
         },

@@ -238,3 +238,34 @@ async fn rdf_import_and_export_round_trip() {
         .unwrap_err();
     assert!(matches!(err, MeldError::RdfSyntax(_)));
 }
+
+#[tokio::test]
+async fn per_request_contexts_apply_once() {
+    let clone = genesis().await;
+    clone
+        .write(&json!({"@context": {"nm": "http://test.example.org/#name"}, "@id": "fred", "nm": "Fred"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        clone.get("fred").await.unwrap(),
+        Some(json!({"@id": "fred", "name": "Fred"}))
+    );
+    let rows = clone
+        .read(&json!({"@context": {"nm": "http://test.example.org/#name"},
+                      "@select": "?s", "@where": {"@id": "?s", "nm": "Fred"}}))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["?s"], json!({"@id": "fred"}));
+}
+
+#[tokio::test]
+async fn agreements_are_refused_until_supported() {
+    let clone = genesis().await;
+    let err = clone
+        .write(&json!({"@insert": {"@id": "fred", "name": "Fred"}, "@agree": true}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 5011, "{err}");
+    assert_eq!(clone.status().unwrap().ticks, 0);
+}

@@ -14,6 +14,7 @@
 //! bytes (JS would then misread the bytes as a body, so the list must end with JSON or
 //! MessagePack).
 
+use std::borrow::Cow;
 use std::io::{Read, Write};
 
 use flate2::Compression;
@@ -161,8 +162,8 @@ pub fn encodings_to_value(encodings: &[BufferEncoding]) -> rmpv::Value {
 }
 
 /// The decoding state: still bytes, or already a value.
-enum Stage {
-    Bytes(Vec<u8>),
+enum Stage<'a> {
+    Bytes(Cow<'a, [u8]>),
     Value(rmpv::Value),
 }
 
@@ -172,7 +173,7 @@ pub fn decode_buffer(
     encodings: &[u64],
     limits: &WireLimits,
 ) -> Result<rmpv::Value, CoreError> {
-    let mut stage = Stage::Bytes(bytes.to_vec());
+    let mut stage = Stage::Bytes(Cow::Borrowed(bytes));
     for code in encodings.iter().rev() {
         let bytes = match stage {
             Stage::Bytes(bytes) => bytes,
@@ -189,7 +190,9 @@ pub fn decode_buffer(
                 Stage::Value(msgpack::from_json(&json))
             }
             Some(BufferEncoding::Msgpack) => Stage::Value(msgpack::decode(&bytes)?),
-            Some(BufferEncoding::Gzip) => Stage::Bytes(gunzip(&bytes, limits.max_inflated_bytes)?),
+            Some(BufferEncoding::Gzip) => {
+                Stage::Bytes(Cow::Owned(gunzip(&bytes, limits.max_inflated_bytes)?))
+            }
             Some(BufferEncoding::Secure) | None => {
                 return Err(CoreError::UnrecognisedEncoding(*code));
             }

@@ -73,7 +73,7 @@ pub fn encoded_operation_value(op: &Operation, ctx: &DomainContext) -> Result<Va
     if op.from > ticks {
         return Err(bad(format!("from {} is after time {}", op.from, op.time)));
     }
-    let deletes = jsonld::reified_value(ctx, &with_tids(&op.deletes, "deleted")?)?;
+    let deletes = jsonld::reified_value(ctx, with_tids(&op.deletes, "deleted")?)?;
     let inserts = if op.from == ticks {
         let tid = op.tid();
         for (triple, tids) in &op.inserts {
@@ -85,7 +85,7 @@ pub fn encoded_operation_value(op: &Operation, ctx: &DomainContext) -> Result<Va
         }
         jsonld::subjects_value(ctx, op.inserts.iter().map(|(t, _)| t))?
     } else {
-        jsonld::reified_value(ctx, &with_tids(&op.inserts, "inserted")?)?
+        jsonld::reified_value(ctx, with_tids(&op.inserts, "inserted")?)?
     };
     let (update, encodings) = encode_buffer(&Value::Array(vec![deletes, inserts]))?;
     let principal = match &op.principal {

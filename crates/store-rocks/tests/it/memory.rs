@@ -1,0 +1,71 @@
+//! Peak resident memory of one clone holding 100,000 triples on RocksStore with the default
+//! options: a child process loads them through the SU-Set, reads them all back, and reports
+//! its high-water mark (`VmHWM`), which must stay within 50 MiB.
+
+use std::path::Path;
+use std::time::Duration;
+
+use m_ld_core::suset::{Patch, SuSet};
+use m_ld_store_rocks::{RocksOptions, RocksStore};
+
+use crate::child::{Child, say};
+use crate::common::{CloneDir, triple};
+
+const TRIPLES: u64 = 100_000;
+const TRIPLES_PER_TXN: u64 = 100;
+const PEAK_LIMIT_KIB: u64 = 50 * 1024;
+
+/// A kernel figure from `/proc/self/status`, in KiB.
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
+}
+
+/// Child role: loads the triples, reads them back, reports `LOADED <n>` and `PEAK_KIB <kib>`.
+pub fn load(dir: &Path) {
+    let store = RocksStore::open(dir, RocksOptions::default()).expect("child opens store");
+    let mut suset = SuSet::genesis(store, "memory.m-ld.org").expect("child creates state");
+    for n in 0..TRIPLES / TRIPLES_PER_TXN {
+        let subject = format!("subject{n}");
+        let inserts = (0..TRIPLES_PER_TXN)
+            .map(|j| {
+                let value = format!("value {n} {j} of a modest literal");
+                triple(&subject, &format!("property{}", j % 10), &value)
+            })
+            .collect();
+        suset
+            .transact(Patch {
+                deletes: vec![],
+                inserts,
+            })
+            .expect("child transacts");
+    }
+    let state = suset.state();
+    let count = state.triples(None, None, None).filter(Result::is_ok).count();
+    say(&format!("LOADED {count}"));
+    say(&format!("RSS_KIB {}", status_kib("VmRSS")));
+    say(&format!("PEAK_KIB {}", status_kib("VmHWM")));
+}
+
+#[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc/self/status")]
+fn one_clone_of_100k_triples_peaks_under_50_mib() {
+    let dir = CloneDir::new();
+    let child = Child::spawn("load", dir.path());
+    let (loaded, _) = child.wait_for("LOADED", Duration::from_secs(600));
+    let rest = child.finish();
+    assert_eq!(loaded, format!("LOADED {TRIPLES}"));
+    let peak: u64 = rest
+        .iter()
+        .find_map(|m| m.strip_prefix("PEAK_KIB ")?.parse().ok())
+        .expect("child reports its peak");
+    eprintln!("peak RSS {} KiB; {rest:?}", peak);
+    assert!(
+        peak <= PEAK_LIMIT_KIB,
+        "peak RSS {peak} KiB exceeds {PEAK_LIMIT_KIB} KiB"
+    );
+}
