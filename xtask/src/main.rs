@@ -9,6 +9,8 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod conformance;
+
 #[derive(Parser)]
 #[command(about = "Project automation for the m-ld Rust workspace")]
 struct Cli {
@@ -24,11 +26,20 @@ enum Cmd {
         #[arg(long, default_value_t = 1000)]
         proptest_cases: u32,
     },
+    /// Runs the unmodified m-ld compliance suite (npm `@m-ld/m-ld-test`) against this engine.
+    TestConformance {
+        /// Alternate clones between this engine and m-ld-js 0.10.0.
+        #[arg(long)]
+        mixed: bool,
+        /// Spec selections: `1` for all start specs, `1/3` for one file, `2` for chaos, ...
+        specs: Vec<String>,
+    },
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Cmd::Ci { proptest_cases } => ci(proptest_cases),
+        Cmd::TestConformance { mixed, specs } => conformance::run(mixed, &specs),
     }
 }
 
@@ -38,6 +49,14 @@ fn root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The cargo target directory (honouring `CARGO_TARGET_DIR`).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root().join(p) })
+        .unwrap_or_else(|| root().join("target"))
 }
 
 fn cargo(args: &[&str], envs: &[(&str, String)]) -> Result<()> {

@@ -1,6 +1,7 @@
 //! `mld`: a m-ld clone on the command line.
 //!
-//! Starts a clone (by default the genesis clone of a new domain, held in memory) and answers json-rql
+//! Starts a clone (by default the genesis clone of a new domain, held in memory; with `--data DIR`,
+//! kept in RocksDB and resumed from there) and answers json-rql
 //! requests given one JSON document per line, on standard input or from a file. Every output line is
 //! one JSON object:
 //! - `{"status": {...}}` once the clone has started;
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use m_ld::core::store::Store;
 use m_ld::{MeldClone, MeldConfig, MeldError};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
@@ -28,6 +30,10 @@ struct Args {
     /// This clone's identity.
     #[arg(long, default_value = "cli")]
     id: String,
+    /// Keep the clone's data in this directory (RocksDB), resuming it if it holds a clone already.
+    /// Needs the `rocksdb` feature.
+    #[arg(long)]
+    data: Option<PathBuf>,
     /// A JSON-LD context for the app, as a JSON object.
     #[arg(long, value_parser = parse_json)]
     context: Option<Value>,
@@ -63,7 +69,7 @@ async fn main() -> Result<()> {
 }
 
 /// Answers every request line of `input`, printing results and updates in order.
-async fn session(clone: &MeldClone, input: impl AsyncRead + Unpin) -> Result<()> {
+async fn session<S: Store>(clone: &MeldClone<S>, input: impl AsyncRead + Unpin) -> Result<()> {
     let mut out = tokio::io::stdout();
     let mut follow = clone.follow()?;
     emit(&mut out, &json!({"status": clone.status()?.to_json()})).await?;
@@ -96,7 +102,7 @@ async fn session(clone: &MeldClone, input: impl AsyncRead + Unpin) -> Result<()>
 }
 
 /// Answers one request line: a read gives its subjects, a write an acknowledgement.
-async fn answer(clone: &MeldClone, line: &str) -> Result<Value, Value> {
+async fn answer<S: Store>(clone: &MeldClone<S>, line: &str) -> Result<Value, Value> {
     let request: Value = serde_json::from_str(line)
         .map_err(|e| json!({"status": 4001, "message": format!("request is not JSON: {e}")}))?;
     let is_read = request.as_object().is_some_and(|o| {

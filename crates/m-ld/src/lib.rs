@@ -28,6 +28,9 @@ pub use update::MeldUpdate;
 pub use m_ld_core as core;
 /// json-rql and JSON-LD translation to and from RDF.
 pub use m_ld_jrql as jrql;
+/// Durable storage on RocksDB (feature `rocksdb`).
+#[cfg(feature = "rocksdb")]
+pub use m_ld_store_rocks as store_rocks;
 
 /// The workspace README's example, compiled and run as a doctest.
 #[doc = include_str!("../../../README.md")]

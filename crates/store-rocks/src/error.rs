@@ -37,7 +37,9 @@ pub enum RocksError {
     },
     /// The directory was written by a newer (or unknown) storage format of this crate. Nothing
     /// was changed.
-    #[error("Unsupported clone data format {found} in {path} (this engine reads format {supported})")]
+    #[error(
+        "Unsupported clone data format {found} in {path} (this engine reads format {supported})"
+    )]
     Format {
         /// The clone data directory.
         path: PathBuf,
@@ -86,6 +88,14 @@ impl RocksError {
                 path: path.to_path_buf(),
                 source: e,
             },
+            // A file the manifest names has vanished (a lost MANIFEST or table file): the
+            // directory is damaged, not the file system failing.
+            rocksdb::ErrorKind::IOError if e.as_ref().contains("No such file or directory") => {
+                RocksError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: e.into_string(),
+                }
+            }
             rocksdb::ErrorKind::Corruption => RocksError::Corrupt {
                 path: path.to_path_buf(),
                 reason: e.into_string(),

@@ -3,9 +3,7 @@
 //! Owns [`RocksOptions`] and their translation into RocksDB's own option objects. It must not
 //! open or touch any directory (that is `dir` and `store`).
 
-use rocksdb::{
-    BlockBasedOptions, Cache, DBCompressionType, DBRecoveryMode, Options, WriteOptions,
-};
+use rocksdb::{BlockBasedOptions, Cache, DBCompressionType, DBRecoveryMode, Options, WriteOptions};
 
 const MIB: usize = 1 << 20;
 
@@ -25,13 +23,13 @@ pub struct RocksOptions {
     /// The block cache (data, index and filter blocks read from table files), in bytes.
     pub block_cache_bytes: usize,
     /// The size of one in-memory write buffer (memtable) before it is flushed to a table file, in
-    /// bytes.
+    /// bytes (at least 64 KiB).
     pub write_buffer_bytes: usize,
-    /// The most write buffers held at once (the active one plus those being flushed).
+    /// The most write buffers held at once (the active one plus those being flushed; at least 2).
     pub max_write_buffers: i32,
     /// The most table files kept open at once; `-1` keeps all open.
     pub max_open_files: i32,
-    /// The most background flush and compaction jobs running at once.
+    /// The most background flush and compaction jobs running at once (at least 1).
     pub background_jobs: i32,
 }
 

@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use m_ld_core::CoreError;
 use m_ld_core::store::{Batch, BatchOp, Entry, Store, StoreSnapshot, Value};
-use rocksdb::{DB, DBRawIteratorWithThreadMode, ReadOptions, SnapshotWithThreadMode, WriteBatch};
-use rocksdb::WriteOptions;
+use rocksdb::{
+    DB, DBRawIteratorWithThreadMode, ReadOptions, SnapshotWithThreadMode, WriteBatch, WriteOptions,
+};
 
 use crate::dir::{self, Prepared};
 use crate::{RocksError, RocksOptions};
@@ -203,9 +204,7 @@ impl Iterator for Scan<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let raw = self.raw.as_mut()?;
-        let entry = raw
-            .item()
-            .map(|(k, v)| (Value::from(k), Value::from(v)));
+        let entry = raw.item().map(|(k, v)| (Value::from(k), Value::from(v)));
         if let Some(entry) = entry {
             raw.next();
             return Some(Ok(entry));

@@ -87,7 +87,11 @@ fn verify(dir: &Path, acked: u64, round: usize) -> u64 {
         .triples(None, None, None)
         .collect::<Result<_, CoreError>>()
         .unwrap();
-    assert_eq!(found.len() as u64, state.len(), "round {round}: triple count");
+    assert_eq!(
+        found.len() as u64,
+        state.len(),
+        "round {round}: triple count"
+    );
     assert!(
         found == expected(ticks),
         "round {round}: graph is not the result of transactions 1..={ticks}"
@@ -144,18 +148,34 @@ fn kill_repeatedly(role: &str, default_rounds: u64) {
     let mut killed_while_writing = 0;
     for round in 0..rounds {
         let child = Child::spawn(role, dir.path());
-        let messages = if rng.below(5) == 0 {
-            // Any moment: during start-up, recovery or writing.
-            thread::sleep(Duration::from_micros(rng.below(30_000)));
-            child.kill()
-        } else {
-            let (_, mut skipped) = child.wait_for("READY", LIMIT);
-            thread::sleep(Duration::from_micros(rng.below(8_000)));
-            skipped.extend(child.kill());
-            skipped
+        let messages = match rng.below(5) {
+            // Any moment: during start-up, recovery or writing (never in the first round, which
+            // makes sure that something is acknowledged).
+            0 if round > 0 => {
+                thread::sleep(Duration::from_micros(rng.below(30_000)));
+                child.kill()
+            }
+            // Soon after start-up: the first writes after a recovery.
+            1 | 2 if round > 0 => {
+                let (_, mut seen) = child.wait_for("READY", LIMIT);
+                thread::sleep(Duration::from_micros(rng.below(8_000)));
+                seen.extend(child.kill());
+                seen
+            }
+            // While writing steadily.
+            _ => {
+                let (first, mut seen) = child.wait_for("ACK ", LIMIT);
+                seen.push(first);
+                thread::sleep(Duration::from_micros(rng.below(8_000)));
+                seen.extend(child.kill());
+                seen
+            }
         };
         if let Some(last) = acks(&messages) {
-            assert!(last > acked, "round {round}: child acknowledged {last} again");
+            assert!(
+                last > acked,
+                "round {round}: child acknowledged {last} again"
+            );
             acked = last;
             killed_while_writing += 1;
         }

@@ -4,6 +4,9 @@
 //! Tests that need a second process (a lock holder, a writer to `kill -9`, a memory probe)
 //! re-run this binary as a child: see [`child`].
 
+// Test helpers outside `#[test]` functions may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod child;
 mod common;
 mod contract;

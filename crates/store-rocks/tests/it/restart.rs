@@ -13,12 +13,18 @@ fn suset_state_survives_a_restart() {
     let dir = CloneDir::new();
     let (clock, gwc, journal) = {
         let store = dir.open();
-        assert!(SuSet::open(store.clone()).unwrap().is_none(), "a new store is empty");
+        assert!(
+            SuSet::open(store.clone()).unwrap().is_none(),
+            "a new store is empty"
+        );
         let mut suset = SuSet::genesis(store, DOMAIN).unwrap();
         suset
             .transact(Patch {
                 deletes: vec![],
-                inserts: vec![triple("fred", "name", "Fred"), triple("wilma", "name", "Wilma")],
+                inserts: vec![
+                    triple("fred", "name", "Fred"),
+                    triple("wilma", "name", "Wilma"),
+                ],
             })
             .unwrap()
             .expect("a change");
@@ -84,11 +90,13 @@ fn writes_continue_after_a_restart() {
             .unwrap();
         assert_eq!(suset.clock().ticks(), 2);
     }
-    let suset = SuSet::open(dir.open()).unwrap().expect("state found");
-    assert_eq!(suset.clock().ticks(), 2);
-    let state = suset.state();
-    assert_eq!(state.len(), 1);
-    assert!(state.contains(&triple("a", "p", "2")).unwrap());
+    {
+        let suset = SuSet::open(dir.open()).unwrap().expect("state found");
+        assert_eq!(suset.clock().ticks(), 2);
+        let state = suset.state();
+        assert_eq!(state.len(), 1);
+        assert!(state.contains(&triple("a", "p", "2")).unwrap());
+    }
     // Genesis plus two transactions cannot create a second genesis in the same store.
     assert!(matches!(
         SuSet::genesis(dir.open(), DOMAIN),

@@ -1,0 +1,137 @@
+//! `cargo xtask test-conformance`: runs the unmodified npm `@m-ld/m-ld-test` compliance specs against
+//! the `mld-orchestrator`, with clones of this engine or, in a mixed run, alternating with m-ld-js.
+//!
+//! Owns the pinned npm packages (installed once into a cache folder under the target directory), the
+//! small node runner script, and the orchestrator's lifetime. It knows nothing of m-ld itself.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, root, target_dir};
+
+/// The npm packages the suite needs, pinned. `jasmine` is not declared by `@m-ld/m-ld-test`.
+const SUITE_PACKAGES: &[(&str, &str)] = &[("@m-ld/m-ld-test", "0.1.1"), ("jasmine", "4.6.0")];
+
+/// The m-ld-js engine and what its MQTT remotes and on-disk storage need, for mixed colonies.
+const JS_ENGINE_PACKAGES: &[(&str, &str)] = &[
+    ("@m-ld/m-ld", "0.10.0"),
+    ("mqtt", "4.3.8"),
+    ("async-mqtt", "2.6.3"),
+    ("classic-level", "1.4.1"),
+];
+
+const RUNNER_JS: &str = r#"// Runs the m-ld compliance specs against an orchestrator: node runner.js URL SPEC...
+const { runner } = require('@m-ld/m-ld-test');
+const [url, ...specs] = process.argv.slice(2);
+runner(specs)(url).then(
+  done => process.exit(done && done.overallStatus === 'passed' ? 0 : 1),
+  err => { console.error(err); process.exit(2); });
+"#;
+
+/// Runs the suite; fails unless every selected spec passes.
+pub fn run(mixed: bool, specs: &[String]) -> Result<()> {
+    let cache = target_dir().join("conformance");
+    let node_dir = cache.join("node");
+    install_packages(&node_dir, mixed)?;
+    std::fs::write(node_dir.join("runner.js"), RUNNER_JS)?;
+    cargo(&["build", "-p", "m-ld-conformance", "--bins"], &[])?;
+    let bin = target_dir().join("debug");
+    let mut engines = vec![bin.join("mld-clone").display().to_string()];
+    if mixed {
+        let script = root().join("crates/conformance/js/clone.js");
+        engines.push(format!(
+            "node {} {}",
+            script.display(),
+            node_dir.join("node_modules").display()
+        ));
+    }
+    let work_dir = cache.join("run");
+    if work_dir.exists() {
+        std::fs::remove_dir_all(&work_dir)?;
+    }
+    let mut orchestrator = Command::new(bin.join("mld-orchestrator"));
+    for engine in &engines {
+        orchestrator.arg("--engine").arg(engine);
+    }
+    let mut orchestrator = orchestrator
+        .arg("--work-dir")
+        .arg(&work_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting mld-orchestrator")?;
+    let url = {
+        let stdout = orchestrator.stdout.take().context("orchestrator stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let info: serde_json::Value = serde_json::from_str(&line)
+            .with_context(|| format!("orchestrator said {line:?}"))?;
+        info["url"]
+            .as_str()
+            .with_context(|| format!("no url in {line:?}"))?
+            .to_owned()
+    };
+    eprintln!("xtask: orchestrator at {url}; clone logs in {}", work_dir.join("logs").display());
+    let selections: Vec<String> = specs.iter().map(|s| selection(s)).collect();
+    let status = Command::new("node")
+        .arg("runner.js")
+        .arg(&url)
+        .args(&selections)
+        .current_dir(&node_dir)
+        .status()
+        .context("running node")?;
+    // Closing its standard input stops the orchestrator and its clones.
+    drop(orchestrator.stdin.take());
+    let _ = orchestrator.wait();
+    if !status.success() {
+        bail!("compliance specs failed ({status}); clone logs are in {}", work_dir.join("logs").display());
+    }
+    Ok(())
+}
+
+/// A bare spec group number `N` selects every spec of that group (`N/*`).
+fn selection(spec: &str) -> String {
+    if spec.chars().all(|c| c.is_ascii_digit()) {
+        format!("{spec}/*")
+    } else {
+        spec.to_owned()
+    }
+}
+
+/// Installs the pinned packages into `dir` unless they already are.
+fn install_packages(dir: &Path, mixed: bool) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut packages: Vec<&(&str, &str)> = SUITE_PACKAGES.iter().collect();
+    if mixed {
+        packages.extend(JS_ENGINE_PACKAGES);
+    }
+    let deps: Vec<String> = packages
+        .iter()
+        .map(|(name, version)| format!("    \"{name}\": \"{version}\""))
+        .collect();
+    // restify >= 11 is needed on node 20 by the suite's own (unused) JS orchestrator dependencies.
+    let manifest = format!(
+        "{{\n  \"name\": \"m-ld-conformance-cache\",\n  \"private\": true,\n  \"dependencies\": {{\n{}\n  }},\n  \"overrides\": {{ \"restify\": \"^11.1.0\" }}\n}}\n",
+        deps.join(",\n")
+    );
+    let manifest_path = dir.join("package.json");
+    let installed = dir.join("node_modules").join(".installed-manifest");
+    if std::fs::read_to_string(&installed).ok().as_deref() == Some(manifest.as_str()) {
+        return Ok(());
+    }
+    std::fs::write(&manifest_path, &manifest)?;
+    eprintln!("xtask: installing npm packages into {}", dir.display());
+    let status = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(dir)
+        .status()
+        .context("running npm (node and npm are required)")?;
+    if !status.success() {
+        bail!("npm install failed: {status}");
+    }
+    std::fs::File::create(&installed)?.write_all(manifest.as_bytes())?;
+    Ok(())
+}
