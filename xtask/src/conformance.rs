@@ -24,7 +24,7 @@ const JS_ENGINE_PACKAGES: &[(&str, &str)] = &[
 ];
 
 const RUNNER_JS: &str = r#"// Runs the m-ld compliance specs against an orchestrator: node runner.js URL SPEC...
-const { runner } = require('@m-ld/m-ld-test');
+const { runner } = require('@m-ld/m-ld-test/compliance');
 const [url, ...specs] = process.argv.slice(2);
 runner(specs)(url).then(
   done => process.exit(done && done.overallStatus === 'passed' ? 0 : 1),
@@ -67,14 +67,17 @@ pub fn run(mixed: bool, specs: &[String]) -> Result<()> {
         let stdout = orchestrator.stdout.take().context("orchestrator stdout")?;
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line)?;
-        let info: serde_json::Value = serde_json::from_str(&line)
-            .with_context(|| format!("orchestrator said {line:?}"))?;
+        let info: serde_json::Value =
+            serde_json::from_str(&line).with_context(|| format!("orchestrator said {line:?}"))?;
         info["url"]
             .as_str()
             .with_context(|| format!("no url in {line:?}"))?
             .to_owned()
     };
-    eprintln!("xtask: orchestrator at {url}; clone logs in {}", work_dir.join("logs").display());
+    eprintln!(
+        "xtask: orchestrator at {url}; clone logs in {}",
+        work_dir.join("logs").display()
+    );
     let selections: Vec<String> = specs.iter().map(|s| selection(s)).collect();
     let status = Command::new("node")
         .arg("runner.js")
@@ -87,7 +90,10 @@ pub fn run(mixed: bool, specs: &[String]) -> Result<()> {
     drop(orchestrator.stdin.take());
     let _ = orchestrator.wait();
     if !status.success() {
-        bail!("compliance specs failed ({status}); clone logs are in {}", work_dir.join("logs").display());
+        bail!(
+            "compliance specs failed ({status}); clone logs are in {}",
+            work_dir.join("logs").display()
+        );
     }
     Ok(())
 }

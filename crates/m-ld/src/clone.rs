@@ -406,10 +406,10 @@ impl<S: Store> Engine<S> {
     /// Hands an operation to the remotes. A clone that is not connected keeps it in its journal;
     /// peers receive it through their next rev-up.
     pub(crate) fn publish(&self, msg: &OperationMessage) {
-        if let Some(remotes) = &self.remotes {
-            if let Err(e) = remotes.publish(msg) {
-                tracing::debug!("operation at {} not published now: {e}", msg.op.time);
-            }
+        if let Some(remotes) = &self.remotes
+            && let Err(e) = remotes.publish(msg)
+        {
+            tracing::debug!("operation at {} not published now: {e}", msg.op.time);
         }
     }
 

@@ -21,6 +21,9 @@ pub struct MeldConfig {
     /// How many updates a `follow` subscriber may fall behind before its stream ends with
     /// [`MeldError::Lagged`]. Writers never wait for subscribers.
     pub follow_buffer: usize,
+    /// How long to wait for peers (responses, acknowledgements, stream items) before trying
+    /// another or giving up (`networkTimeout`, default 5 s). Messaging adapters take it from here.
+    pub network_timeout: std::time::Duration,
 }
 
 impl MeldConfig {
@@ -35,11 +38,13 @@ impl MeldConfig {
             genesis,
             context: None,
             follow_buffer: Self::DEFAULT_FOLLOW_BUFFER,
+            network_timeout: std::time::Duration::from_millis(5000),
         }
     }
 
     /// Reads a configuration in the JSON shape of m-ld-js `MeldConfig`:
-    /// `{"@id", "@domain", "genesis", "@context"?}`, plus `followBuffer` (see [`MeldConfig::follow_buffer`]).
+    /// `{"@id", "@domain", "genesis", "@context"?, "networkTimeout"?}`, plus `followBuffer` (see
+    /// [`MeldConfig::follow_buffer`]).
     /// Unknown keys are rejected, so a typo does not silently change behaviour.
     pub fn from_json(json: &Value) -> Result<Self, MeldError> {
         let obj = json
@@ -62,11 +67,13 @@ impl MeldConfig {
                 "@id" | "@domain" | "genesis" => {}
                 "@context" => config.context = Some(value.clone()),
                 "followBuffer" => config.follow_buffer = positive_int(key, value)?,
-                // Accepted for compatibility with m-ld-js configurations. They govern messaging and
-                // journal administration, which a clone without remotes does not have yet.
-                "networkTimeout" | "logLevel" => {
-                    tracing::warn!("configuration key {key:?} has no effect yet");
+                "networkTimeout" => {
+                    config.network_timeout =
+                        std::time::Duration::from_millis(positive_int(key, value)? as u64);
                 }
+                // Accepted for compatibility with m-ld-js configurations: logging is configured
+                // through `tracing` instead.
+                "logLevel" => {}
                 other => {
                     return Err(MeldError::Config(format!(
                         "unknown configuration key {other:?}"

@@ -28,6 +28,9 @@ pub use update::MeldUpdate;
 pub use m_ld_core as core;
 /// json-rql and JSON-LD translation to and from RDF.
 pub use m_ld_jrql as jrql;
+/// Messaging over MQTT (feature `mqtt`; the embedded broker with `mqtt-broker`).
+#[cfg(feature = "mqtt")]
+pub use m_ld_mqtt as mqtt;
 /// Durable storage on RocksDB (feature `rocksdb`).
 #[cfg(feature = "rocksdb")]
 pub use m_ld_store_rocks as store_rocks;

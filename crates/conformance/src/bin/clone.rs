@@ -1,0 +1,172 @@
+//! `mld-clone`: one m-ld clone as an OS process, driven by the orchestrator through the clone
+//! process protocol (see `m_ld_conformance::protocol`): commands on standard input, events on
+//! standard output, logs on standard error. The clone keeps its data in RocksDB and talks to its
+//! domain over MQTT.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use m_ld::{MeldClone, MeldConfig, MeldError};
+use m_ld_mqtt::{MqttConfig, MqttRemotes};
+use m_ld_store_rocks::{RocksOptions, RocksStore};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+type Clone = MeldClone<RocksStore>;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MLD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+    let (out, mut out_queue) = mpsc::unbounded_channel::<Value>();
+    let writer = tokio::spawn(async move {
+        let mut stdout = tokio::io::stdout();
+        while let Some(event) = out_queue.recv().await {
+            let mut line = event.to_string().into_bytes();
+            line.push(b'\n');
+            if stdout.write_all(&line).await.is_err() || stdout.flush().await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let start: Value = match lines.next_line().await? {
+        Some(line) => serde_json::from_str(&line).context("start command")?,
+        None => return Ok(()),
+    };
+    let clone = match open(&start).await {
+        Ok(clone) => clone,
+        Err(e) => {
+            tracing::error!("clone did not start: {e:#}");
+            let _ = out.send(json!({"@type": "unstarted", "err": format!("{e:#}")}));
+            drop(out);
+            let _ = writer.await;
+            return Ok(());
+        }
+    };
+    let _ = out.send(json!({"@type": "started"}));
+    forward_updates(&clone, out.clone())?;
+    forward_status(&clone, out.clone())?;
+    while let Some(line) = lines.next_line().await? {
+        let Ok(command) = serde_json::from_str::<Value>(&line) else {
+            tracing::warn!("ignored command line: {line}");
+            continue;
+        };
+        let id = command.get("requestId").cloned().unwrap_or(Value::Null);
+        match command.get("@type").and_then(Value::as_str) {
+            Some("transact") => {
+                let request = command.get("request").cloned().unwrap_or(Value::Null);
+                let clone = clone.clone();
+                let out = out.clone();
+                // Requests run concurrently, as the JS clone process runs them.
+                tokio::spawn(async move { transact(&clone, id, &request, &out).await });
+            }
+            Some("stop") => {
+                let result = clone.close().await;
+                let _ = out.send(match result {
+                    Ok(()) => json!({"@type": "stopped", "requestId": id}),
+                    Err(e) => error(&id, &e),
+                });
+                break;
+            }
+            other => {
+                let _ = out.send(json!({"@type": "error", "requestId": id,
+                    "err": format!("No handler for {other:?}")}));
+            }
+        }
+    }
+    let _ = clone.close().await;
+    let _ = out.send(json!({"@type": "closed"}));
+    drop(out);
+    let _ = writer.await;
+    Ok(())
+}
+
+async fn open(start: &Value) -> Result<Clone> {
+    let config_json = start.get("config").ok_or_else(|| anyhow!("no config"))?;
+    let config = MeldConfig::from_json(config_json)?;
+    let data_dir = start
+        .get("dataDir")
+        .and_then(Value::as_str)
+        .ok_or_else(|| anyhow!("no dataDir"))?;
+    let port = start
+        .pointer("/mqtt/port")
+        .and_then(Value::as_u64)
+        .and_then(|p| u16::try_from(p).ok())
+        .ok_or_else(|| anyhow!("no mqtt port"))?;
+    let host = start
+        .pointer("/mqtt/host")
+        .and_then(Value::as_str)
+        .unwrap_or("127.0.0.1");
+    std::fs::create_dir_all(data_dir)?;
+    let store = RocksStore::open(data_dir, RocksOptions::new())?;
+    let mqtt = MqttConfig::new(host, port, &config.domain, &config.id)
+        .with_network_timeout(config.network_timeout);
+    let remotes = Arc::new(MqttRemotes::new(mqtt)?);
+    Ok(MeldClone::open_with_remotes(store, remotes, config).await?)
+}
+
+fn forward_updates(clone: &Clone, out: mpsc::UnboundedSender<Value>) -> Result<()> {
+    let mut follow = clone.follow()?;
+    tokio::spawn(async move {
+        while let Some(update) = follow.next().await {
+            match update {
+                Ok(update) => {
+                    let _ = out.send(json!({"@type": "updated", "body": update.to_json()}));
+                }
+                Err(e) => tracing::error!("update stream failed: {e}"),
+            }
+        }
+    });
+    Ok(())
+}
+
+fn forward_status(clone: &Clone, out: mpsc::UnboundedSender<Value>) -> Result<()> {
+    let mut changes = clone.status_changes()?;
+    let _ = out.send(json!({"@type": "status", "body": clone.status()?.to_json()}));
+    tokio::spawn(async move {
+        while changes.changed().await.is_ok() {
+            let status = *changes.borrow_and_update();
+            let _ = out.send(json!({"@type": "status", "body": status.to_json()}));
+        }
+    });
+    Ok(())
+}
+
+fn is_read(request: &Value) -> bool {
+    ["@describe", "@select", "@construct"]
+        .iter()
+        .any(|k| request.get(k).is_some())
+}
+
+async fn transact(clone: &Clone, id: Value, request: &Value, out: &mpsc::UnboundedSender<Value>) {
+    if is_read(request) {
+        match clone.read(request).await {
+            Ok(subjects) => {
+                for subject in subjects {
+                    let _ = out.send(json!({"@type": "next", "requestId": id, "body": subject}));
+                }
+                let _ = out.send(json!({"@type": "complete", "requestId": id}));
+            }
+            Err(e) => {
+                let _ = out.send(error(&id, &e));
+            }
+        }
+    } else {
+        let _ = out.send(match clone.write(request).await {
+            Ok(()) => json!({"@type": "complete", "requestId": id}),
+            Err(e) => error(&id, &e),
+        });
+    }
+}
+
+fn error(id: &Value, e: &MeldError) -> Value {
+    json!({"@type": "error", "requestId": id, "err": e.to_string(), "status": e.status()})
+}

@@ -1,0 +1,177 @@
+//! Notification channels (protocol.md §2.5, m-ld-js `PubsubRemotes.consume` / `produce`): the
+//! streams of a snapshot or rev-up, each on its own topic `<domain>/control/<channelId>`.
+//!
+//! Owns both ends: the consumer's subscription (confirmed before the ACK, then removed when the
+//! stream ends or is dropped) and its conversion into a [`PeerStream`] with a per-item timeout,
+//! and the producer's loop that publishes `{next}` items then `{complete}` or `{error}`. It must
+//! not choose peers or answer requests (that is [`remotes`](crate::remotes)).
+//!
+//! A consumer confirms its subscription by publishing an empty *probe* on the channel topic and
+//! waiting for it to come back: MQTT delivers a client's publishes after its earlier subscribe
+//! took effect. Producers never subscribe, so no m-ld-js peer sees a probe.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use m_ld_core::CoreError;
+use m_ld_core::remotes::PeerStream;
+use m_ld_core::wire::notify::{Notification, NotifyError};
+use rumqttc::QoS;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::remotes::Shared;
+
+/// A registered channel, as the event loop sees it.
+pub(crate) struct ChannelEntry {
+    /// Where notifications go.
+    pub items: mpsc::UnboundedSender<Bytes>,
+    /// Signalled when the probe comes back.
+    pub probe: Option<oneshot::Sender<()>>,
+}
+
+/// The receiving end of a channel; unsubscribes when dropped.
+pub(crate) struct Consumer {
+    items: mpsc::UnboundedReceiver<Bytes>,
+    _guard: ChannelGuard,
+}
+
+struct ChannelGuard {
+    shared: Arc<Shared>,
+    channel: String,
+}
+
+impl Drop for ChannelGuard {
+    fn drop(&mut self) {
+        self.shared.forget_channel(&self.channel);
+    }
+}
+
+/// Subscribes to channel `channel` and waits until the subscription is in effect.
+pub(crate) async fn consume(shared: &Arc<Shared>, channel: &str) -> Result<Consumer, CoreError> {
+    let (items_tx, items) = mpsc::unbounded_channel();
+    let (probe_tx, probe_rx) = oneshot::channel();
+    shared.register_channel(
+        channel,
+        ChannelEntry {
+            items: items_tx,
+            probe: Some(probe_tx),
+        },
+    )?;
+    let guard = ChannelGuard {
+        shared: Arc::clone(shared),
+        channel: channel.to_owned(),
+    };
+    let topic = shared.topics.notify(channel);
+    shared.subscribe(&topic, QoS::AtLeastOnce).await?;
+    shared
+        .publish(&topic, QoS::AtLeastOnce, false, Vec::new())
+        .await?;
+    match tokio::time::timeout(shared.config.network_timeout, probe_rx).await {
+        Ok(Ok(())) => Ok(Consumer {
+            items,
+            _guard: guard,
+        }),
+        Ok(Err(_)) => Err(CoreError::Transport(
+            "connection lost while subscribing to a channel".into(),
+        )),
+        Err(_) => Err(CoreError::Transport(
+            "subscription to a channel was not confirmed in time".into(),
+        )),
+    }
+}
+
+/// The items of a channel, each decoded by `decode`. The stream fails if no notification
+/// arrives within `timeout`, if the connection drops, or on a malformed or error notification.
+pub(crate) fn into_stream<T, D>(
+    consumer: Consumer,
+    timeout: Duration,
+    what: &'static str,
+    decode: D,
+) -> PeerStream<T>
+where
+    T: Send + 'static,
+    D: Fn(&[u8]) -> Result<T, CoreError> + Send + 'static,
+{
+    Box::pin(futures::stream::unfold(
+        Some((consumer, decode)),
+        move |state| async move {
+            let (mut consumer, decode) = state?;
+            let failure = match tokio::time::timeout(timeout, consumer.items.recv()).await {
+                Err(_) => CoreError::Transport(format!("{what}: send timeout exceeded")),
+                Ok(None) => CoreError::Transport(format!("{what}: connection lost")),
+                Ok(Some(bytes)) => match Notification::decode(&bytes) {
+                    Ok(Notification::Next(item)) => match decode(&item) {
+                        Ok(item) => return Some((Ok(item), Some((consumer, decode)))),
+                        Err(e) => e,
+                    },
+                    Ok(Notification::Complete) => return None,
+                    Ok(Notification::Error(e)) => notified(what, e),
+                    Err(e) => e,
+                },
+            };
+            tracing::debug!("{what} failed: {failure}");
+            Some((Err(failure), None))
+        },
+    ))
+}
+
+fn notified(what: &str, e: NotifyError) -> CoreError {
+    match e.status {
+        Some(status) => {
+            tracing::debug!("{what}: peer notified error {status}: {}", e.message);
+            CoreError::Rejected(status)
+        }
+        None => CoreError::Transport(format!("{what}: peer notified error: {}", e.message)),
+    }
+}
+
+/// Publishes `items` on channel `channel`: each encoded by `encode` into one or more `next`
+/// notifications, then `complete`; or `error` at the first failure.
+pub(crate) async fn produce<T, E>(
+    shared: &Shared,
+    channel: &str,
+    mut items: PeerStream<T>,
+    encode: E,
+) where
+    E: Fn(T) -> Result<Vec<Vec<u8>>, CoreError>,
+{
+    let topic = shared.topics.notify(channel);
+    let end = 'items: loop {
+        let payloads = match items.next().await {
+            None => break Notification::Complete,
+            Some(item) => match item.and_then(&encode) {
+                Ok(payloads) => payloads,
+                Err(e) => break error_notification(&e),
+            },
+        };
+        for payload in payloads {
+            let next = Notification::Next(payload).encode();
+            match shared.publish(&topic, QoS::AtMostOnce, false, next).await {
+                Ok(()) => {}
+                Err(e @ CoreError::WireTooLarge(_)) => break 'items error_notification(&e),
+                Err(e) => {
+                    tracing::warn!("stopped sending on channel {channel}: {e}");
+                    return;
+                }
+            }
+        }
+    };
+    if let Notification::Error(e) = &end {
+        tracing::warn!("sending an error on channel {channel}: {}", e.message);
+    }
+    if let Err(e) = shared
+        .publish(&topic, QoS::AtMostOnce, false, end.encode())
+        .await
+    {
+        tracing::warn!("could not end channel {channel}: {e}");
+    }
+}
+
+fn error_notification(e: &CoreError) -> Notification {
+    Notification::Error(NotifyError {
+        status: Some(e.status()),
+        message: e.to_string(),
+    })
+}

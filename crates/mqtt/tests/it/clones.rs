@@ -1,0 +1,207 @@
+//! Rust clones sharing a domain through the embedded broker: joining by snapshot, live
+//! operations, restarts with rev-up, and a broker outage.
+
+use std::time::Duration;
+
+use m_ld::MeldError;
+use m_ld::core::store::MemoryStore;
+use m_ld_mqtt::EmbeddedBroker;
+use serde_json::json;
+
+use crate::common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_clone_joins_by_snapshot_and_operations_flow_both_ways() {
+    let broker = broker();
+    let port = broker.port();
+    let a = open(port, "a", true, MemoryStore::new()).await.unwrap();
+    assert!(a.status().unwrap().silo);
+    a.write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    let b = open(port, "b", false, MemoryStore::new()).await.unwrap();
+    assert_eq!(
+        b.get("fred").await.unwrap(),
+        Some(json!({"@id": "fred", "name": "Fred"}))
+    );
+    let mut b_updates = b.follow().unwrap();
+    a.write(&json!({"@id": "wilma", "name": "Wilma"}))
+        .await
+        .unwrap();
+    let update = tokio::time::timeout(PATIENCE, b_updates.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        update.insert,
+        vec![json!({"@id": "wilma", "name": "Wilma"})]
+    );
+    b.write(&json!({"@id": "barney", "name": "Barney"}))
+        .await
+        .unwrap();
+    let data = converged(&[&a, &b]).await;
+    assert_eq!(data.lines().count(), 3, "{data}");
+    eventually("a sees b present", || !a.status().unwrap().silo).await;
+    b.close().await.unwrap();
+    eventually("a alone again", || a.status().unwrap().silo).await;
+    a.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_clones_writing_concurrently_converge() {
+    let broker = broker();
+    let port = broker.port();
+    let a = open(port, "a", true, MemoryStore::new()).await.unwrap();
+    let b = open(port, "b", false, MemoryStore::new()).await.unwrap();
+    let c = open(port, "c", false, MemoryStore::new()).await.unwrap();
+    let writers = [a.clone(), b.clone(), c.clone()].map(|clone| {
+        tokio::spawn(async move {
+            let id = clone.config().id.clone();
+            for n in 0..15 {
+                clone
+                    .write(&json!({"@id": format!("{id}{n}"), "count": n, "by": id}))
+                    .await
+                    .unwrap();
+                if n % 4 == 0 {
+                    clone
+                        .write(&json!({"@id": "shared", "count": n, "by": id}))
+                        .await
+                        .unwrap();
+                }
+            }
+        })
+    });
+    for w in writers {
+        w.await.unwrap();
+    }
+    let data = converged(&[&a, &b, &c]).await;
+    for id in ["a14", "b14", "c14"] {
+        assert!(data.contains(&format!("/{id}>")), "{id} missing: {data}");
+    }
+    for clone in [&a, &b, &c] {
+        clone.close().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_clone_catches_up_by_revup() {
+    let broker = broker();
+    let port = broker.port();
+    let a = open(port, "a", true, MemoryStore::new()).await.unwrap();
+    let b_store = MemoryStore::new();
+    let b = open(port, "b", false, b_store.clone()).await.unwrap();
+    b.write(&json!({"@id": "barney", "name": "Barney"}))
+        .await
+        .unwrap();
+    converged(&[&a, &b]).await;
+    b.close().await.unwrap();
+    a.write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    // b resumes from its store and revs up from a.
+    let b = open(port, "b", false, b_store).await.unwrap();
+    let data = converged(&[&a, &b]).await;
+    assert_eq!(data.lines().count(), 2, "{data}");
+    assert!(data.contains("Fred"), "{data}");
+    for clone in [&a, &b] {
+        clone.close().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clones_that_wrote_while_the_broker_was_down_converge() {
+    let broker = broker();
+    let addr = broker.addr();
+    let a = open(addr.port(), "a", true, MemoryStore::new())
+        .await
+        .unwrap();
+    let b = open(addr.port(), "b", false, MemoryStore::new())
+        .await
+        .unwrap();
+    let c = open(addr.port(), "c", false, MemoryStore::new())
+        .await
+        .unwrap();
+    a.write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    converged(&[&a, &b, &c]).await;
+
+    broker.stop();
+    for clone in [&a, &b, &c] {
+        eventually("clones go offline", || !clone.status().unwrap().online).await;
+    }
+    a.write(&json!({"@id": "fred", "age": 40})).await.unwrap();
+    b.write(&json!({
+        "@delete": {"@id": "fred", "name": "Fred"},
+        "@insert": {"@id": "fred", "name": "Freddy"}
+    }))
+    .await
+    .unwrap();
+    c.write(&json!({"@id": "wilma", "name": "Wilma"}))
+        .await
+        .unwrap();
+
+    let broker = EmbeddedBroker::start(addr).unwrap();
+    for clone in [&a, &b, &c] {
+        eventually("clones come back online", || clone.status().unwrap().online).await;
+    }
+    let data = converged(&[&a, &b, &c]).await;
+    assert!(
+        data.contains("Freddy") && data.contains("Wilma") && data.contains("40"),
+        "{data}"
+    );
+    assert!(!data.contains("\"Fred\""), "{data}");
+    for clone in [&a, &b, &c] {
+        clone.close().await.unwrap();
+    }
+    drop(broker);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn genesis_rules_hold_over_mqtt() {
+    let broker = broker();
+    let port = broker.port();
+    let lonely = open(port, "x", false, MemoryStore::new()).await;
+    assert_eq!(lonely.err().map(|e| e.status()), Some(5031));
+    let a = open(port, "a", true, MemoryStore::new()).await.unwrap();
+    let second = open(port, "z", true, MemoryStore::new()).await;
+    assert!(matches!(second, Err(MeldError::GenesisConflict)));
+    a.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clone_without_a_broker_fails_to_start() {
+    init_logging();
+    // A port with nothing listening: reserve one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = mqtt_config(port, "a").with_network_timeout(Duration::from_secs(1));
+    let result = open_with(config, true, MemoryStore::new()).await;
+    assert!(result.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clone_that_vanishes_leaves_by_its_will_and_can_come_back() {
+    let broker = broker();
+    let port = broker.port();
+    let a = open(port, "a", true, MemoryStore::new()).await.unwrap();
+    let b_store = MemoryStore::new();
+    let b = open(port, "b", false, b_store.clone()).await.unwrap();
+    eventually("a sees b", || !a.status().unwrap().silo).await;
+    // No close: the connection just drops, and the broker publishes b's will.
+    drop(b);
+    eventually("a sees b gone", || a.status().unwrap().silo).await;
+    a.write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    let b = open(port, "b", false, b_store).await.unwrap();
+    let data = converged(&[&a, &b]).await;
+    assert!(data.contains("Fred"), "{data}");
+    for clone in [&a, &b] {
+        clone.close().await.unwrap();
+    }
+}
