@@ -94,7 +94,9 @@ impl Base {
             && iri.fragment().is_none()
             && path.ends_with('/')
             && !path.contains('%')
-            && !path.split('/').any(|segment| segment == "." || segment == "..");
+            && !path
+                .split('/')
+                .any(|segment| segment == "." || segment == "..");
         Base { iri, appendable }
     }
 }
@@ -118,7 +120,9 @@ fn is_plain_path(s: &str) -> bool {
     let unreserved =
         |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/');
     bytes.iter().all(|&b| unreserved(b))
-        && !s.split('/').any(|segment| segment == "." || segment == "..")
+        && !s
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
 }
 
 /// Two strings joined, allocated once.
@@ -730,27 +734,136 @@ impl Context {
 /// A relative reference that resolves to `base + rest` against a base ending in '/': no
 /// dot-segments, no scheme-like first segment, not a keyword.
 fn is_simple_relative(rest: &str) -> bool {
-    let Some(first) = rest.chars().next() else {
-        return false;
-    };
-    if matches!(first, '/' | '?' | '#' | '@' | '.') {
+    let bytes = rest.as_bytes();
+    if matches!(bytes.first(), None | Some(b'/' | b'?' | b'#' | b'@' | b'.')) {
         return false;
     }
-    let first_segment = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if first_segment.contains(':') {
-        return false;
+    let is_dot_segment = |segment: &[u8]| segment == b"." || segment == b"..";
+    // Within the path (before any '?' or '#'), and within its first segment.
+    let (mut in_path, mut in_first_segment) = (true, true);
+    let mut segment_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b <= b' ' || b == b'%' || b == b'\\' {
+            return false;
+        }
+        if !in_path {
+            continue;
+        }
+        match b {
+            b'/' | b'?' | b'#' => {
+                if is_dot_segment(&bytes[segment_start..i]) {
+                    return false;
+                }
+                in_first_segment = false;
+                in_path = b == b'/';
+                segment_start = i + 1;
+            }
+            b':' if in_first_segment => return false,
+            _ => {}
+        }
     }
-    let path = rest.split(['?', '#']).next().unwrap_or_default();
-    !path
-        .split('/')
-        .any(|segment| segment == "." || segment == "..")
-        && rest.bytes().all(|b| b > b' ' && b != b'%' && b != b'\\')
+    !(in_path && is_dot_segment(&bytes[segment_start..]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    /// Full RFC 3986 resolution, as `resolve_against_base` does it without the fast path.
+    fn rfc_resolve(base: &str, s: &str) -> String {
+        let base = Iri::parse(base.to_string()).unwrap();
+        match base.resolve(s) {
+            Ok(iri) => iri.into_inner(),
+            Err(_) => base.resolve_unchecked(s).into_inner(),
+        }
+    }
+
+    /// `is_simple_relative` as first written, with string splitting.
+    fn is_simple_relative_by_splitting(rest: &str) -> bool {
+        let Some(first) = rest.chars().next() else {
+            return false;
+        };
+        if matches!(first, '/' | '?' | '#' | '@' | '.') {
+            return false;
+        }
+        let first_segment = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if first_segment.contains(':') {
+            return false;
+        }
+        let path = rest.split(['?', '#']).next().unwrap_or_default();
+        !path
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
+            && rest.bytes().all(|b| b > b' ' && b != b'%' && b != b'\\')
+    }
+
+    const BASES: [&str; 9] = [
+        "http://test.m-ld.org/",
+        "http://d.org/a/b/",
+        "http://d.org/a/b",
+        "http://d.org/a/../b/",
+        "http://d.org/a/./",
+        "http://d.org/a/?q/",
+        "http://",
+        "urn:x/",
+        "http://d.org/%2E/",
+    ];
+
+    fn reference() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9._~/-]{0,12}",
+            "[a-z.:/?#@%]{0,8}",
+            prop::sample::select(vec![
+                ".", "..", "./x", "../x", "a/./b", "a/../b", "a/..", "x/.", "...", ".x", "a//b",
+                "s1", "~u", "-", "_", "a/b/", "",
+            ])
+            .prop_map(String::from),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn plain_paths_resolve_as_rfc3986_does(base in prop::sample::select(BASES.to_vec()),
+                                               s in reference()) {
+            let c = Context::for_domain("test.m-ld.org", Some(&json!({"@base": base}))).unwrap();
+            if let Ok(expanded) = c.expand_iri(&s, false) {
+                // Whatever the path taken, expansion is RFC 3986 resolution.
+                prop_assert_eq!(expanded, rfc_resolve(c.base().unwrap(), &s));
+            }
+        }
+
+        #[test]
+        fn simple_relatives_are_recognised_as_before(s in "[a-z./:?#@%\\\\ ]{0,10}") {
+            prop_assert_eq!(is_simple_relative(&s), is_simple_relative_by_splitting(&s));
+        }
+    }
+
+    #[test]
+    fn only_plain_bases_are_appendable() {
+        let appendable = |base: &str| Base::new(Iri::parse(base.to_string()).unwrap()).appendable;
+        assert!(appendable("http://test.m-ld.org/"));
+        assert!(appendable("http://d.org/a/b/"));
+        assert!(appendable("urn:x/"));
+        for not in [
+            "http://d.org/a/b",
+            "http://d.org/a/../b/",
+            "http://d.org/a/./",
+            "http://d.org/a/?q/",
+            "http://d.org/a/#f/",
+            "http://",
+            "http://d.org/%2E/",
+        ] {
+            assert!(!appendable(not), "{not}");
+        }
+        assert!(is_plain_path("s1") && is_plain_path(".well-known/genid/x"));
+        for not in [
+            "", "/x", "a:b", "a/../b", "..", "a/.", "a b", "a?q", "#f", "é",
+        ] {
+            assert!(!is_plain_path(not), "{not}");
+        }
+    }
 
     fn ctx() -> Context {
         Context::for_domain("test.m-ld.org", None).unwrap()
@@ -889,6 +1002,17 @@ mod tests {
             );
         }
         assert_eq!(c.compact_iri("http://d.org/a/x", false), "../x");
+        // A base with dot-segments is not simply prefixed: compaction must still round-trip.
+        let c =
+            Context::for_domain("d.org", Some(&json!({"@base": "http://d.org/a/../b/"}))).unwrap();
+        for iri in ["http://d.org/a/../b/c", "http://d.org/b/c"] {
+            let compact = c.compact_iri(iri, false);
+            assert_eq!(
+                c.expand_iri(&compact, false).unwrap(),
+                iri,
+                "{iri} → {compact}"
+            );
+        }
     }
 
     #[test]

@@ -4,18 +4,28 @@
 //! Owns only running patterns and mapping evaluator errors; must not translate or render.
 
 use crate::error::JrqlError;
-use crate::graph::{Graph, GraphDataset};
+use crate::graph::{DatasetError, Graph, GraphDataset, QueryTerms};
 use oxrdf::{Term, Variable};
 use spareval::{QueryEvaluationError, QueryEvaluator, QueryResults};
 use spargebra::Query;
 use spargebra::algebra::GraphPattern;
+use std::error::Error;
 
-fn evaluation_error(error: QueryEvaluationError) -> JrqlError {
+fn evaluation_error<E: Error + Send + Sync + 'static>(error: QueryEvaluationError) -> JrqlError {
     match error {
-        QueryEvaluationError::Dataset(e) => JrqlError::Graph(e),
+        QueryEvaluationError::Dataset(e) => match e.downcast::<DatasetError<E>>() {
+            Ok(e) => match *e {
+                DatasetError::Graph(e) => JrqlError::Graph(Box::new(e)),
+                other => JrqlError::Evaluation(other.to_string()),
+            },
+            Err(e) => JrqlError::Graph(e),
+        },
         other => JrqlError::Evaluation(other.to_string()),
     }
 }
+
+/// Up to how many variables a solution's values are gathered on the stack.
+const STACK_ROW: usize = 8;
 
 /// Evaluates a pattern, calling `row` for each solution with the values of `variables` (in
 /// that order; `None` where unbound).
@@ -31,11 +41,12 @@ pub(crate) fn for_each_solution<G: Graph + ?Sized>(
         pattern,
         base_iri: None,
     };
+    let terms = QueryTerms::default();
     let evaluator = QueryEvaluator::new();
     let results = evaluator
         .prepare(&query)
-        .execute(GraphDataset(graph))
-        .map_err(evaluation_error)?;
+        .execute(GraphDataset::new(graph, &terms))
+        .map_err(evaluation_error::<G::Error>)?;
     let QueryResults::Solutions(solutions) = results else {
         return Err(JrqlError::Evaluation("expected solutions".into()));
     };
@@ -44,13 +55,19 @@ pub(crate) fn for_each_solution<G: Graph + ?Sized>(
         .map(|v| solutions.variables().iter().position(|s| s == v))
         .collect();
     for solution in solutions {
-        let solution = solution.map_err(evaluation_error)?;
+        let solution = solution.map_err(evaluation_error::<G::Error>)?;
         let all = solution.values();
-        let values: Vec<Option<&Term>> = columns
-            .iter()
-            .map(|c| c.and_then(|i| all.get(i)?.as_ref()))
-            .collect();
-        row(&values)?;
+        let value = |c: &Option<usize>| c.and_then(|i| all.get(i)?.as_ref());
+        if columns.len() <= STACK_ROW {
+            let mut values = [None; STACK_ROW];
+            for (slot, c) in values.iter_mut().zip(&columns) {
+                *slot = value(c);
+            }
+            row(&values[..columns.len()])?;
+        } else {
+            let values: Vec<Option<&Term>> = columns.iter().map(value).collect();
+            row(&values)?;
+        }
     }
     Ok(())
 }
@@ -62,11 +79,12 @@ pub(crate) fn ask<G: Graph + ?Sized>(graph: &G, pattern: GraphPattern) -> Result
         pattern,
         base_iri: None,
     };
+    let terms = QueryTerms::default();
     let evaluator = QueryEvaluator::new();
     match evaluator
         .prepare(&query)
-        .execute(GraphDataset(graph))
-        .map_err(evaluation_error)?
+        .execute(GraphDataset::new(graph, &terms))
+        .map_err(evaluation_error::<G::Error>)?
     {
         QueryResults::Boolean(b) => Ok(b),
         _ => Err(JrqlError::Evaluation("expected a boolean".into())),
@@ -118,5 +136,124 @@ mod tests {
         );
         assert!(ask(&graph, pattern).unwrap());
         assert!(ask(&graph, bgp(vec![])).unwrap());
+    }
+
+    fn var(name: &str) -> Variable {
+        Variable::new_unchecked(name)
+    }
+
+    fn iri(name: &str) -> NamedNode {
+        NamedNode::new_unchecked(format!("http://x/{name}"))
+    }
+
+    fn pattern(s: TermPattern, p: &str, o: TermPattern) -> TriplePattern {
+        TriplePattern {
+            subject: s,
+            predicate: NamedNodePattern::NamedNode(iri(p)),
+            object: o,
+        }
+    }
+
+    #[test]
+    fn joins_match_equal_terms_met_in_different_scans() {
+        let mut graph = oxrdf::Graph::new();
+        for i in 0..30 {
+            let s = iri(&format!("s{i}"));
+            graph.insert(&Triple::new(
+                s.clone(),
+                iri("name"),
+                Literal::new_simple_literal(format!("n{}", i % 7)),
+            ));
+            if i % 2 == 0 {
+                graph.insert(&Triple::new(
+                    s.clone(),
+                    iri("knows"),
+                    iri(&format!("s{}", i + 1)),
+                ));
+            }
+            graph.insert(&Triple::new(
+                s,
+                iri("kind"),
+                oxrdf::BlankNode::new_unchecked("k"),
+            ));
+        }
+        let v = |n: &str| TermPattern::Variable(var(n));
+        // ?a knows ?b . ?b name ?n . ?a name ?n2 — ?b is met as an object, then as a subject.
+        let joined = bgp(vec![
+            pattern(v("a"), "knows", v("b")),
+            pattern(v("b"), "name", v("n")),
+            pattern(v("a"), "name", v("m")),
+        ]);
+        let mut rows = Vec::new();
+        for_each_solution(
+            &graph,
+            joined,
+            &[var("a"), var("b"), var("n"), var("m")],
+            |row| {
+                rows.push(
+                    row.iter()
+                        .map(|t| t.map(ToString::to_string))
+                        .collect::<Vec<_>>(),
+                );
+                Ok(())
+            },
+        )
+        .unwrap();
+        rows.sort();
+        assert_eq!(rows.len(), 15);
+        for row in &rows {
+            let a: usize = row[0].as_deref().unwrap()[11..]
+                .trim_end_matches('>')
+                .parse()
+                .unwrap();
+            assert_eq!(row[1], Some(format!("<http://x/s{}>", a + 1)));
+            assert_eq!(row[2], Some(format!("\"n{}\"", (a + 1) % 7)));
+            assert_eq!(row[3], Some(format!("\"n{}\"", a % 7)));
+        }
+        // Blank node objects are returned, but never match as a bound pattern value.
+        let mut blanks = 0;
+        let kinds = bgp(vec![pattern(v("s"), "kind", v("k"))]);
+        for_each_solution(&graph, kinds, &[var("k")], |row| {
+            blanks += usize::from(matches!(row[0], Some(Term::BlankNode(_))));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(blanks, 30);
+    }
+
+    /// A graph whose every read fails.
+    struct Failing;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the disk is on fire")]
+    struct Fire;
+
+    impl Graph for Failing {
+        type Error = Fire;
+
+        fn triples(
+            &self,
+            _: Option<&NamedNode>,
+            _: Option<&NamedNode>,
+            _: Option<&Term>,
+        ) -> Box<dyn Iterator<Item = Result<Triple, Fire>> + '_> {
+            Box::new(std::iter::once(Err(Fire)))
+        }
+    }
+
+    #[test]
+    fn graph_errors_are_reported_as_themselves() {
+        let p = bgp(vec![pattern(
+            TermPattern::Variable(var("s")),
+            "p",
+            TermPattern::Variable(var("o")),
+        )]);
+        let err = for_each_solution(&Failing, p.clone(), &[var("s")], |_| Ok(())).unwrap_err();
+        let JrqlError::Graph(source) = &err else {
+            panic!("{err:?}")
+        };
+        assert!(source.downcast_ref::<Fire>().is_some());
+        assert_eq!(err.status(), 5000);
+        assert!(matches!(ask(&Failing, p), Err(JrqlError::Graph(_))));
     }
 }

@@ -7,6 +7,7 @@ mod error;
 mod eval;
 mod expr;
 mod graph;
+mod hash;
 pub mod ns;
 mod pattern;
 mod read;

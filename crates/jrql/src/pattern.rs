@@ -90,10 +90,16 @@ pub(crate) struct Translator<'c> {
     pub reject_blank_ids: bool,
     /// Vocabulary expansions already made (a request repeats a few keys over many subjects).
     vocab_cache: Vec<(String, NamedNode)>,
+    /// How many vocabulary terms have been expanded; small requests remember none.
+    vocab_expansions: usize,
 }
 
 /// How many distinct vocabulary expansions a [`Translator`] remembers.
 const VOCAB_CACHE_SIZE: usize = 32;
+
+/// After how many expansions a [`Translator`] starts remembering them (remembering costs more
+/// than it saves in a request of one small subject).
+const VOCAB_CACHE_AFTER: usize = 8;
 
 impl<'c> Translator<'c> {
     pub(crate) fn new(ctx: &'c Context) -> Self {
@@ -105,6 +111,7 @@ impl<'c> Translator<'c> {
             blank_vars: HashMap::new(),
             reject_blank_ids: false,
             vocab_cache: Vec::new(),
+            vocab_expansions: 0,
         }
     }
 
@@ -192,7 +199,8 @@ impl<'c> Translator<'c> {
             return Ok(iri.clone());
         }
         let iri = NamedNode::new_unchecked(self.ctx.expand_iri(term, true)?);
-        if self.vocab_cache.len() < VOCAB_CACHE_SIZE {
+        self.vocab_expansions += 1;
+        if self.vocab_expansions > VOCAB_CACHE_AFTER && self.vocab_cache.len() < VOCAB_CACHE_SIZE {
             self.vocab_cache.push((term.to_string(), iri.clone()));
         }
         Ok(iri)

@@ -110,12 +110,12 @@ fn describe_one<G: Graph + ?Sized>(
     if triples.is_empty() {
         return Ok(None);
     }
-    let properties = triples.iter().map(|t| (&t.predicate, &t.object)).collect();
+    let mut properties: Vec<_> = triples.iter().map(|t| (&t.predicate, &t.object)).collect();
     let subject_id = NamedOrBlankNode::NamedNode(id.clone());
     Ok(render_subject(
         ctx,
         crate::render::render_subject_id(ctx, &subject_id),
-        properties,
+        &mut properties,
     ))
 }
 
@@ -210,7 +210,7 @@ fn select<G: Graph + ?Sized>(
     let mut rows = Vec::new();
     for_each_solution(graph, pattern, &variables, |row| {
         let mut subject = Map::with_capacity(keys.len() + 1);
-        subject.insert("@id".into(), Value::String(format!("_:b{}", rows.len())));
+        subject.insert("@id".into(), Value::String(row_id(rows.len())));
         for (key, value) in keys.iter().zip(row) {
             if let Some(term) = value {
                 subject.insert(key.clone(), render_object(ctx, term, None));
@@ -220,6 +220,25 @@ fn select<G: Graph + ?Sized>(
         Ok(())
     })?;
     Ok(rows)
+}
+
+/// The blank `@id` of the `n`th select row, `_:b{n}`.
+fn row_id(n: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = n;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut id = String::with_capacity(3 + digits.len() - start);
+    id.push_str("_:b");
+    id.extend(digits[start..].iter().map(|&d| char::from(d)));
+    id
 }
 
 const CONSTRUCT_KEYS: [&str; 4] = ["@context", "@construct", "@where", "@values"];
@@ -272,6 +291,13 @@ mod tests {
         assert!(matches!(local, Cow::Owned(_)));
         let (_, same) = request_object(&ctx, &json!({ "@describe": "x" }), "a read").unwrap();
         assert!(matches!(same, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn row_ids_are_decimal() {
+        for n in [0, 7, 10, 99, 12345, usize::MAX] {
+            assert_eq!(row_id(n), format!("_:b{n}"));
+        }
     }
 
     #[test]

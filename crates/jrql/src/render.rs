@@ -5,6 +5,7 @@
 //! Owns only triples → JSON; must not evaluate queries or parse patterns.
 
 use crate::context::{Context, TermDefinition, TypeMapping};
+use crate::hash::IndexedSet;
 use crate::ns;
 use crate::value::{inline_json, parse_json_literal};
 use oxrdf::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
@@ -16,23 +17,73 @@ use std::collections::HashMap;
 /// the `@delete` and `@insert` of a `MeldUpdate`), one per distinct subject in order of first
 /// appearance. Only the given triples' properties appear.
 pub fn render_subjects(triples: &[Triple], ctx: &Context) -> Vec<Value> {
-    let mut order: Vec<&NamedOrBlankNode> = Vec::new();
-    let mut by_subject: HashMap<&NamedOrBlankNode, Vec<(&NamedNode, &Term)>> = HashMap::new();
-    for triple in triples {
-        let entry = by_subject.entry(&triple.subject).or_insert_with(|| {
-            order.push(&triple.subject);
-            Vec::new()
-        });
-        entry.push((&triple.predicate, &triple.object));
+    let Some(first) = triples.first() else {
+        return Vec::new();
+    };
+    if triples.iter().all(|t| t.subject == first.subject) {
+        // One subject, as in most updates: no grouping needed.
+        let mut properties: Vec<(&NamedNode, &Term)> =
+            triples.iter().map(|t| (&t.predicate, &t.object)).collect();
+        let id = render_subject_id(ctx, &first.subject);
+        return render_subject(ctx, id, &mut properties)
+            .into_iter()
+            .collect();
     }
-    order
-        .into_iter()
-        .filter_map(|subject| {
-            let properties = by_subject.remove(subject)?;
-            let id = render_subject_id(ctx, subject);
-            render_subject(ctx, id, properties)
-        })
-        .collect()
+    let groups = SubjectGroups::of(triples);
+    let mut properties: Vec<(&NamedNode, &Term)> = Vec::with_capacity(triples.len());
+    let mut start = vec![0; groups.subjects.len() + 1];
+    for &g in &groups.group_of {
+        start[g + 1] += 1;
+    }
+    for g in 0..groups.subjects.len() {
+        start[g + 1] += start[g];
+    }
+    // Place each triple's property in its subject's run, keeping the triples' order.
+    let mut next = start.clone();
+    properties.resize(triples.len(), (&first.predicate, &first.object));
+    for (triple, &g) in triples.iter().zip(&groups.group_of) {
+        properties[next[g]] = (&triple.predicate, &triple.object);
+        next[g] += 1;
+    }
+    let mut keys = KeyCache::default();
+    let mut subjects = Vec::with_capacity(groups.subjects.len());
+    for (g, subject) in groups.subjects.iter().enumerate() {
+        let id = render_subject_id(ctx, subject);
+        let run = &mut properties[start[g]..start[g + 1]];
+        if let Some(rendered) = render_subject_with(ctx, id, run, &mut keys) {
+            subjects.push(rendered);
+        }
+    }
+    subjects
+}
+
+/// The distinct subjects of some triples, in order of first appearance, and the position of
+/// each triple's subject among them.
+struct SubjectGroups<'t> {
+    subjects: Vec<&'t NamedOrBlankNode>,
+    group_of: Vec<usize>,
+}
+
+impl<'t> SubjectGroups<'t> {
+    fn of(triples: &'t [Triple]) -> Self {
+        let mut subjects: IndexedSet<&'t NamedOrBlankNode> = IndexedSet::default();
+        let mut group_of = Vec::with_capacity(triples.len());
+        let mut current: Option<(&'t NamedOrBlankNode, usize)> = None;
+        for triple in triples {
+            let subject = &triple.subject;
+            // Triples of one subject usually come together.
+            let g = match current {
+                Some((s, g)) if s == subject => g,
+                _ => subjects.insert_full(subject).0,
+            };
+            current = Some((subject, g));
+            group_of.push(g);
+        }
+        SubjectGroups {
+            subjects: subjects.into_vec(),
+            group_of,
+        }
+    }
 }
 
 /// The `@id` of a subject: compacted against `@base`, or `_:label` for a blank node.
@@ -50,36 +101,124 @@ pub(crate) fn render_subject_id(ctx: &Context, subject: &NamedOrBlankNode) -> St
 pub(crate) fn render_subject(
     ctx: &Context,
     id: String,
-    mut properties: Vec<(&NamedNode, &Term)>,
+    properties: &mut [(&NamedNode, &Term)],
+) -> Option<Value> {
+    render_subject_with(ctx, id, properties, &mut KeyCache::default())
+}
+
+/// The keys chosen for predicates whose key does not depend on the value (no term maps to
+/// them), remembered over the subjects of one rendering.
+#[derive(Default)]
+struct KeyCache<'p> {
+    keys: Vec<(&'p str, String)>,
+}
+
+impl<'p> KeyCache<'p> {
+    const SIZE: usize = 32;
+
+    /// The key and term definition for a property value.
+    fn select<'c>(
+        &mut self,
+        ctx: &'c Context,
+        predicate: &'p NamedNode,
+        object: &Term,
+    ) -> (String, Option<&'c TermDefinition>) {
+        let iri = predicate.as_str();
+        if let Some((_, key)) = self.keys.iter().find(|(p, _)| *p == iri) {
+            return (key.clone(), None);
+        }
+        let independent = ctx.terms_for_iri(iri).is_empty()
+            && !(iri == ns::RDF_TYPE && matches!(object, Term::NamedNode(_)));
+        let (key, def) = select_key(ctx, iri, object);
+        if independent && self.keys.len() < Self::SIZE {
+            self.keys.push((iri, key.clone()));
+        }
+        (key, def)
+    }
+}
+
+/// One key's values while a subject is rendered.
+enum Values {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl Values {
+    fn push(&mut self, value: Value) {
+        match self {
+            Values::Many(values) => values.push(value),
+            Values::One(_) => {
+                let Values::One(first) = std::mem::replace(self, Values::Many(Vec::new())) else {
+                    return;
+                };
+                *self = Values::Many(vec![first, value]);
+            }
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Values::One(value) => value,
+            Values::Many(values) => collapse(values),
+        }
+    }
+}
+
+/// [`render_subject`], with keys remembered over several subjects.
+fn render_subject_with<'p>(
+    ctx: &Context,
+    id: String,
+    properties: &mut [(&'p NamedNode, &Term)],
+    keys: &mut KeyCache<'p>,
 ) -> Option<Value> {
     if properties.is_empty() {
         return None;
     }
-    properties.sort_by(|a, b| {
-        a.0.as_str()
-            .cmp(b.0.as_str())
-            .then_with(|| term_order(a.1, b.1))
-    });
-    properties.dedup();
-    let mut keyed: Vec<(String, Vec<Value>)> = Vec::new();
+    if properties.len() > 1 {
+        properties.sort_by(|a, b| {
+            a.0.as_str()
+                .cmp(b.0.as_str())
+                .then_with(|| term_order(a.1, b.1))
+        });
+    }
+    let mut keyed: Vec<(String, Values)> = Vec::with_capacity(properties.len());
     let mut index: HashMap<String, usize> = HashMap::new();
-    for (predicate, object) in properties {
-        let (key, value) = render_property(ctx, predicate, object);
-        match index.get(&key) {
-            Some(&i) => keyed[i].1.push(value),
+    let mut previous: Option<(&NamedNode, &Term)> = None;
+    for &(predicate, object) in properties.iter() {
+        // Sorted, so duplicates are adjacent.
+        if previous == Some((predicate, object)) {
+            continue;
+        }
+        previous = Some((predicate, object));
+        let (key, value) = render_property_with(ctx, predicate, object, keys);
+        let found = if keyed.len() <= KEYED_LINEAR {
+            keyed.iter().position(|(k, _)| *k == key)
+        } else {
+            if index.is_empty() {
+                index.extend(keyed.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)));
+            }
+            index.get(&key).copied()
+        };
+        match found {
+            Some(i) => keyed[i].1.push(value),
             None => {
-                index.insert(key.clone(), keyed.len());
-                keyed.push((key, vec![value]));
+                if !index.is_empty() {
+                    index.insert(key.clone(), keyed.len());
+                }
+                keyed.push((key, Values::One(value)));
             }
         }
     }
     let mut subject = Map::with_capacity(keyed.len() + 1);
     subject.insert("@id".into(), Value::String(id));
     for (key, values) in keyed {
-        subject.insert(key, collapse(values));
+        subject.insert(key, values.into_value());
     }
     Some(Value::Object(subject))
 }
+
+/// Up to how many keys of a subject are found by comparison rather than by hashing.
+const KEYED_LINEAR: usize = 16;
 
 /// One value as itself, several as an array.
 pub(crate) fn collapse(mut values: Vec<Value>) -> Value {
@@ -96,6 +235,15 @@ pub(crate) fn render_property(
     predicate: &NamedNode,
     object: &Term,
 ) -> (String, Value) {
+    render_property_with(ctx, predicate, object, &mut KeyCache::default())
+}
+
+fn render_property_with<'p>(
+    ctx: &Context,
+    predicate: &'p NamedNode,
+    object: &Term,
+    keys: &mut KeyCache<'p>,
+) -> (String, Value) {
     if predicate.as_str() == ns::RDF_TYPE
         && let Term::NamedNode(class) = object
     {
@@ -104,7 +252,7 @@ pub(crate) fn render_property(
             Value::String(ctx.compact_iri(class.as_str(), true)),
         );
     }
-    let (key, def) = select_key(ctx, predicate.as_str(), object);
+    let (key, def) = keys.select(ctx, predicate, object);
     let value = render_object(ctx, object, def);
     (key, value)
 }
@@ -179,7 +327,7 @@ pub(crate) fn render_object(ctx: &Context, object: &Term, def: Option<&TermDefin
 }
 
 fn reference(id: String) -> Value {
-    let mut object = Map::new();
+    let mut object = Map::with_capacity(1);
     object.insert("@id".into(), Value::String(id));
     Value::Object(object)
 }
@@ -382,6 +530,74 @@ mod tests {
                 json!({"@id": "b", "x": "1", "y": "3"}),
                 json!({"@id": "a", "x": "2"})
             ]
+        );
+    }
+
+    /// Grouping as first written: a map from subject to its properties, in first-seen order.
+    fn render_by_map(triples: &[Triple], ctx: &Context) -> Vec<Value> {
+        let mut order: Vec<&NamedOrBlankNode> = Vec::new();
+        let mut by_subject: HashMap<&NamedOrBlankNode, Vec<(&NamedNode, &Term)>> = HashMap::new();
+        for triple in triples {
+            by_subject
+                .entry(&triple.subject)
+                .or_insert_with(|| {
+                    order.push(&triple.subject);
+                    Vec::new()
+                })
+                .push((&triple.predicate, &triple.object));
+        }
+        order
+            .into_iter()
+            .filter_map(|subject| {
+                let mut properties = by_subject.remove(subject)?;
+                render_subject(ctx, render_subject_id(ctx, subject), &mut properties)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn interleaved_and_repeated_subjects_group_as_by_a_map() {
+        let c = ctx()
+            .with_local(&json!({"ex": "http://ex.org/", "d": {"@id": "ex:d", "@type": "@id"}}))
+            .unwrap();
+        let mut triples = Vec::new();
+        for round in 0..3 {
+            for i in (0..20).rev() {
+                let s = iri(&format!("s{i}"));
+                triples.push(Triple::new(
+                    s.clone(),
+                    iri("#n"),
+                    typed(&(i * round).to_string(), ns::XSD_INTEGER),
+                ));
+                triples.push(Triple::new(
+                    s.clone(),
+                    NamedNode::new_unchecked("http://ex.org/d"),
+                    iri(&format!("o{}", i % 3)),
+                ));
+                triples.push(Triple::new(
+                    s.clone(),
+                    NamedNode::new_unchecked("http://ex.org/d"),
+                    Literal::new_simple_literal("plain"),
+                ));
+                triples.push(Triple::new(
+                    s,
+                    NamedNode::new_unchecked(ns::RDF_TYPE),
+                    iri("#T"),
+                ));
+            }
+        }
+        triples.push(Triple::new(
+            oxrdf::BlankNode::new_unchecked("b1"),
+            iri("#n"),
+            Literal::new_simple_literal("x"),
+        ));
+        let rendered = render_subjects(&triples, &c);
+        assert_eq!(rendered.len(), 21);
+        assert_eq!(rendered, render_by_map(&triples, &c));
+        // Values of one subject from all rounds are merged, de-duplicated and sorted.
+        assert_eq!(
+            rendered[0],
+            json!({"@id": "s19", "n": [0, 19, 38], "d": "o1", "ex:d": "plain", "@type": "T"})
         );
     }
 

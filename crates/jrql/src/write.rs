@@ -9,6 +9,7 @@ use crate::context::Context;
 use crate::error::JrqlError;
 use crate::eval::for_each_solution;
 use crate::graph::Graph;
+use crate::hash::IndexedSet;
 use crate::pattern::{Mode, PatternTriple, Patterns, Translator};
 use crate::read::request_object;
 use oxrdf::{NamedNode, NamedOrBlankNode, Term, Triple, Variable};
@@ -16,7 +17,6 @@ use serde_json::Value;
 use spargebra::algebra::GraphPattern;
 use spargebra::term::{NamedNodePattern, TermPattern, TriplePattern};
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hasher, RandomState};
 
 /// The effect of a write: triples to delete and to insert.
 ///
@@ -41,133 +41,7 @@ impl Patch {
 }
 
 /// An insertion-ordered set of triples.
-///
-/// A few triples are compared directly. Beyond that, each triple is stored once: the index
-/// maps a triple's hash to the position of the latest triple with that hash, and `chain` links
-/// each position to the previous one with the same hash (64-bit hashes rarely collide, so
-/// chains are almost always one long).
-#[derive(Default)]
-struct TripleSet {
-    triples: Vec<Triple>,
-    index: HashMap<u64, usize, PassThrough>,
-    chain: Vec<Option<usize>>,
-    hasher: RandomState,
-}
-
-/// Up to how many triples a [`TripleSet`] compares them directly, with no index.
-const LINEAR: usize = 8;
-
-impl TripleSet {
-    fn with_capacity(capacity: usize) -> Self {
-        TripleSet {
-            triples: Vec::with_capacity(capacity),
-            ..TripleSet::default()
-        }
-    }
-
-    fn is_indexed(&self) -> bool {
-        !self.index.is_empty()
-    }
-
-    /// The position of a triple with this hash equal to `triple`, if any.
-    fn find(&self, hash: u64, triple: &Triple) -> Option<usize> {
-        let mut at = self.index.get(&hash).copied();
-        while let Some(i) = at {
-            if self.triples[i] == *triple {
-                return Some(i);
-            }
-            at = self.chain[i];
-        }
-        None
-    }
-
-    /// Indexes a triple already at `position`.
-    fn index_at(&mut self, hash: u64, position: usize) {
-        self.chain.push(self.index.insert(hash, position));
-    }
-
-    fn insert(&mut self, triple: Triple) {
-        if !self.is_indexed() {
-            if self.triples.contains(&triple) {
-                return;
-            }
-            if self.triples.len() < LINEAR {
-                self.triples.push(triple);
-                return;
-            }
-            self.index
-                .reserve(self.triples.capacity().max(2 * LINEAR));
-            self.chain.reserve(self.triples.capacity());
-            for position in 0..self.triples.len() {
-                let hash = self.hasher.hash_one(&self.triples[position]);
-                self.index_at(hash, position);
-            }
-            let hash = self.hasher.hash_one(&triple);
-            self.index_at(hash, self.triples.len());
-            self.triples.push(triple);
-            return;
-        }
-        let hash = self.hasher.hash_one(&triple);
-        if self.find(hash, &triple).is_some() {
-            return;
-        }
-        self.index_at(hash, self.triples.len());
-        self.triples.push(triple);
-    }
-
-    fn contains(&self, triple: &Triple) -> bool {
-        if self.is_indexed() {
-            self.find(self.hasher.hash_one(triple), triple).is_some()
-        } else {
-            self.triples.contains(triple)
-        }
-    }
-
-    fn remove_all(&mut self, remove: &HashSet<Triple>) {
-        if remove.is_empty() {
-            return;
-        }
-        let mut kept = std::mem::take(&mut self.triples);
-        kept.retain(|t| !remove.contains(t));
-        self.index.clear();
-        self.chain.clear();
-        for triple in kept {
-            self.insert(triple);
-        }
-    }
-}
-
-/// A hasher for keys that are already hashes: it passes the `u64` through.
-#[derive(Clone, Copy, Default)]
-struct PassThrough;
-
-impl BuildHasher for PassThrough {
-    type Hasher = PassThroughHasher;
-
-    fn build_hasher(&self) -> PassThroughHasher {
-        PassThroughHasher(0)
-    }
-}
-
-/// The [`Hasher`] of [`PassThrough`].
-struct PassThroughHasher(u64);
-
-impl Hasher for PassThroughHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `u64` keys are hashed; fold anything else in so that it is still a hash.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
-}
+type TripleSet = IndexedSet<Triple>;
 
 /// Translates a write request into a patch against the current graph.
 ///
@@ -236,7 +110,7 @@ fn insert(
     }
     Ok(Patch {
         deletes: Vec::new(),
-        inserts: inserts.triples,
+        inserts: inserts.into_vec(),
         agree: None,
     })
 }
@@ -292,10 +166,7 @@ fn fill(triple: &TriplePattern, bound: &impl Fn(&Variable) -> Option<Term>) -> O
 }
 
 /// [`fill`], taking the pattern's terms rather than copying them.
-fn fill_owned(
-    triple: TriplePattern,
-    bound: &impl Fn(&Variable) -> Option<Term>,
-) -> Option<Triple> {
+fn fill_owned(triple: TriplePattern, bound: &impl Fn(&Variable) -> Option<Term>) -> Option<Triple> {
     let subject = match triple.subject {
         TermPattern::NamedNode(n) => n,
         TermPattern::Variable(v) => match bound(&v)? {
@@ -522,7 +393,7 @@ fn update<G: Graph + ?Sized>(
 
     // del(a) + ins(a) = ins(a); and if a already exists, nothing need change at all.
     let overlap: Vec<Triple> = delete_set
-        .triples
+        .as_slice()
         .iter()
         .filter(|t| insert_set.contains(t))
         .cloned()
@@ -533,11 +404,16 @@ fn update<G: Graph + ?Sized>(
             existing.insert(triple.clone());
         }
     }
-    delete_set.remove_all(&overlap.into_iter().collect());
-    insert_set.remove_all(&existing);
+    if !overlap.is_empty() {
+        let overlap: HashSet<Triple> = overlap.into_iter().collect();
+        delete_set.retain(|t| !overlap.contains(t));
+    }
+    if !existing.is_empty() {
+        insert_set.retain(|t| !existing.contains(t));
+    }
     Ok(Patch {
-        deletes: delete_set.triples,
-        inserts: insert_set.triples,
+        deletes: delete_set.into_vec(),
+        inserts: insert_set.into_vec(),
         agree: agreement(object.get("@agree")),
     })
 }
@@ -626,8 +502,16 @@ mod tests {
         for o in ["b", "a", "b", "c"] {
             set.insert(t(o));
         }
-        set.remove_all(&[t("a")].into_iter().collect());
-        assert_eq!(set.triples, vec![t("b"), t("c")]);
+        set.retain(|triple| *triple != t("a"));
+        assert_eq!(set.as_slice(), [t("b"), t("c")]);
         assert!(!set.contains(&t("a")));
+        // Beyond a few triples, the set is indexed by hash.
+        let many: Vec<Triple> = (0..100).map(|i| t(&format!("o{}", i % 40))).collect();
+        let mut set = TripleSet::default();
+        for triple in many {
+            set.insert(triple);
+        }
+        assert_eq!(set.as_slice().len(), 40);
+        assert!(set.contains(&t("o39")) && !set.contains(&t("o40")));
     }
 }
