@@ -63,6 +63,10 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) remotes: Option<Arc<dyn Remotes>>,
     /// What the remotes last said of other clones: `Some(present)` while connected.
     pub(crate) presence: watch::Sender<Option<bool>>,
+    /// Recovery runs one at a time: set while a rev-up loop runs ...
+    pub(crate) recovering: std::sync::atomic::AtomicBool,
+    /// ... and set when another recovery was asked for meanwhile (it then runs again).
+    pub(crate) recover_again: std::sync::atomic::AtomicBool,
 }
 
 /// The lifecycle of a clone's engine.
@@ -143,6 +147,8 @@ impl<S: Store> Inner<S> {
             slot: Mutex::new(Slot::Starting(Vec::new())),
             remotes,
             presence: watch::channel(None).0,
+            recovering: Default::default(),
+            recover_again: Default::default(),
         }))
     }
 

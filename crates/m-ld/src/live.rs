@@ -136,34 +136,61 @@ async fn join<S: Store>(
 /// re-publishing our own operations that the peer had not seen; or, when no peer's journal
 /// reaches back far enough, by a snapshot that replaces our data.
 pub(crate) async fn connect<S: Store>(inner: Arc<Inner<S>>) {
-    let Some(remotes) = inner.remotes.clone() else {
+    use std::sync::atomic::Ordering::SeqCst;
+    // One recovery at a time; a request during one makes it run once more when it finishes.
+    inner.recover_again.store(true, SeqCst);
+    if inner.recovering.swap(true, SeqCst) {
         return;
+    }
+    let mut attempt: u32 = 0;
+    loop {
+        while inner.recover_again.swap(false, SeqCst) {
+            match recover(&inner).await {
+                Ok(()) => attempt = 0,
+                Err(e) => {
+                    tracing::warn!("recovery failed (will retry): {e}");
+                    // Retry while other clones are visible, after a jittered back-off (m-ld-js
+                    // retries after `(poisson(2) + 1) * random() * networkTimeout`).
+                    let others = *inner.presence.borrow();
+                    let running = inner.with_engine(|_| Ok(())).is_ok();
+                    if running && others == Some(true) {
+                        attempt = attempt.saturating_add(1);
+                        let cap = inner.config.network_timeout.min(Duration::from_secs(5));
+                        let jitter: f64 = rand::random();
+                        let factor = (f64::from(attempt.min(4)) * jitter).max(0.05);
+                        tokio::time::sleep(cap.mul_f64(factor)).await;
+                        inner.recover_again.store(true, SeqCst);
+                    }
+                }
+            }
+        }
+        inner.recovering.store(false, SeqCst);
+        // A request that raced with the end of the loop must not be lost.
+        if !inner.recover_again.load(SeqCst) || inner.recovering.swap(true, SeqCst) {
+            break;
+        }
+    }
+}
+
+/// One recovery attempt: rev-up, or snapshot when no peer can rev us up.
+async fn recover<S: Store>(inner: &Arc<Inner<S>>) -> Result<(), MeldError> {
+    let Some(remotes) = inner.remotes.clone() else {
+        return Ok(());
     };
     let clock = inner.with_engine(|engine| {
         engine.outdated = true;
         engine.refresh_status();
         Ok(engine.suset.clock().clone())
-    });
-    let Ok(clock) = clock else { return };
-    let recovered = match remotes.revup_from(&clock).await {
-        Ok(Some(revup)) => revup_with(&inner, revup).await,
-        Ok(None) => match remotes.snapshot(false).await {
-            Ok(snapshot) => reset_with(&inner, snapshot).await,
-            Err(e) => Err(e.into()),
-        },
-        Err(e) => Err(e.into()),
-    };
-    match recovered {
-        Ok(()) => {
-            let _ = inner.with_engine(|engine| {
-                engine.outdated = false;
-                engine.refresh_status();
-                Ok(())
-            });
-        }
-        // The clone stays outdated; the next contact with a peer retries.
-        Err(e) => tracing::warn!("recovery failed: {e}"),
+    })?;
+    match remotes.revup_from(&clock).await? {
+        Some(revup) => revup_with(inner, revup).await?,
+        None => reset_with(inner, remotes.snapshot(false).await?).await?,
     }
+    inner.with_engine(|engine| {
+        engine.outdated = false;
+        engine.refresh_status();
+        Ok(())
+    })
 }
 
 /// Applies a rev-up's operations, then re-publishes what the collaborator had not seen.
