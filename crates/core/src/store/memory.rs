@@ -1,22 +1,22 @@
 //! The embedded in-memory [`Store`]: the default backend and the test oracle.
 //!
-//! Owns only the in-memory map and the locking around it. The map is a persistent B+tree
-//! ([`btree`](super::btree)), so taking a snapshot is an O(1) clone that shares structure with
-//! the live map, and a write copies only the nodes it touches while a snapshot still holds them.
-//! A batch is sorted and deduplicated before the lock is taken, then merged into the tree in one
-//! pass. Nothing here is durable.
+//! Owns only the in-memory map. It is a persistent B-tree ([`imbl::OrdMap`]), so taking a
+//! snapshot is an O(1) clone that shares structure with the live map, and a write copies only the
+//! nodes it touches while a snapshot still holds them. Nothing here is durable.
 
+use std::ops::Bound;
 use std::sync::{Arc, RwLock};
 
-use super::btree::{Change, Tree};
-use super::{Batch, BatchOp, Entry, Store, StoreSnapshot, Value};
+use imbl::OrdMap;
+
+use super::{Batch, BatchOp, Entry, Key, Store, StoreSnapshot, Value};
 use crate::CoreError;
 
 /// An in-memory store. Cloning the handle shares the same data (like reopening the same
 /// database), which is how tests simulate a clone restarting on its store.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    map: Arc<RwLock<Tree>>,
+    map: Arc<RwLock<OrdMap<Key, Value>>>,
 }
 
 impl MemoryStore {
@@ -39,7 +39,7 @@ impl MemoryStore {
     pub fn byte_size(&self) -> usize {
         self.snapshot()
             .map
-            .range(&[], None)
+            .iter()
             .map(|(k, v)| k.len() + v.len())
             .sum()
     }
@@ -48,40 +48,15 @@ impl MemoryStore {
 /// An immutable view of a [`MemoryStore`].
 #[derive(Debug, Clone)]
 pub struct MemorySnapshot {
-    map: Tree,
-}
-
-/// The batch's operations as changes sorted by key, keeping only the last one of each key.
-fn sorted_changes(batch: Batch) -> Vec<Change> {
-    let mut changes: Vec<Change> = batch
-        .into_ops()
-        .into_iter()
-        .map(|op| match op {
-            BatchOp::Put(k, v) => (k, Some(v)),
-            BatchOp::Delete(k) => (k, None),
-        })
-        .collect();
-    if changes.windows(2).all(|w| w[0].0 < w[1].0) {
-        return changes;
-    }
-    // A stable sort keeps operations on one key in batch order; the last of each run wins.
-    changes.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
-    for change in changes {
-        match out.last_mut() {
-            Some(last) if last.0 == change.0 => *last = change,
-            _ => out.push(change),
-        }
-    }
-    out
+    map: OrdMap<Key, Value>,
 }
 
 impl Store for MemoryStore {
     type Snapshot = MemorySnapshot;
 
     fn snapshot(&self) -> MemorySnapshot {
-        // A poisoned lock still guards a consistent map: a write mutates it only through
-        // operations that cannot fail part-way.
+        // A poisoned lock still guards a consistent map: every write either finished or did
+        // not start mutating the shared map (it mutates a private copy first).
         let map = match self.map.read() {
             Ok(guard) => guard.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -93,16 +68,21 @@ impl Store for MemoryStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let changes = sorted_changes(batch);
         let mut guard = match self.map.write() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        // All-or-nothing: applying sorted changes cannot fail.
-        guard.apply(&changes);
-        drop(guard);
-        // The replaced values and keys are freed here, outside the lock.
-        drop(changes);
+        // Mutating in place is all-or-nothing here: none of these operations can fail.
+        for op in batch.into_ops() {
+            match op {
+                BatchOp::Put(k, v) => {
+                    guard.insert(k, v);
+                }
+                BatchOp::Delete(k) => {
+                    guard.remove(&*k);
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -117,12 +97,15 @@ impl StoreSnapshot for MemorySnapshot {
         start: &[u8],
         end: Option<&[u8]>,
     ) -> impl Iterator<Item = Result<Entry, CoreError>> + use<'a> {
-        // An empty or inverted range yields nothing.
+        // An empty or inverted range yields nothing (rather than reaching the map's range
+        // checks); the range borrows only the map, as the bounds are consumed here.
         let range = match end {
             Some(end) if end <= start => None,
-            _ => Some(self.map.range(start, end)),
+            Some(end) => Some((Bound::Included(start), Bound::Excluded(end))),
+            None => Some((Bound::Included(start), Bound::Unbounded)),
         };
         range
+            .map(|r: (Bound<&[u8]>, Bound<&[u8]>)| self.map.range::<_, [u8]>(r))
             .into_iter()
             .flatten()
             .map(|(k, v)| Ok((k.clone(), v.clone())))

@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use crate::CoreError;
 
-mod btree;
 pub mod memory;
 pub mod tests;
 
@@ -84,13 +83,6 @@ impl Batch {
     /// An empty batch.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// An empty batch with room for `n` operations.
-    pub fn with_capacity(n: usize) -> Self {
-        Self {
-            ops: Vec::with_capacity(n),
-        }
     }
 
     /// Sets `key` to `value`.
