@@ -10,6 +10,9 @@
 //!
 //! Run with `cargo bench -p m-ld-benches`.
 
+// A benchmark harness: a failure should stop it loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};

@@ -1,5 +1,8 @@
 //! The `mld` binary answers json-rql lines and keeps going after bad input.
 
+// Test helpers may panic: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 

@@ -514,12 +514,11 @@ async fn kill_process(orc: &Orchestrator, clone_id: &str) {
 
 async fn forget_process(orc: &Orchestrator, clone_id: &str) {
     let mut clones = orc.clones.lock().await;
-    if let Some(entry) = clones.get_mut(clone_id) {
-        if let Some(mut process) = entry.process.take() {
-            if let Some(kill) = process.kill.take() {
-                let _ = kill.send(());
-            }
-        }
+    if let Some(entry) = clones.get_mut(clone_id)
+        && let Some(mut process) = entry.process.take()
+        && let Some(kill) = process.kill.take()
+    {
+        let _ = kill.send(());
     }
 }
 
@@ -549,12 +548,11 @@ async fn destroy(
         kill_process(&orc, &query.clone_id).await;
     }
     let entry = orc.clones.lock().await.remove(&query.clone_id);
-    if let Some(entry) = entry {
-        if let Err(e) = tokio::fs::remove_dir_all(&entry.data_dir).await {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                return error(StatusCode::INTERNAL_SERVER_ERROR, e);
-            }
-        }
+    if let Some(entry) = entry
+        && let Err(e) = tokio::fs::remove_dir_all(&entry.data_dir).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, e);
     }
     axum::Json(json!({"@type": "destroyed"})).into_response()
 }

@@ -1,5 +1,8 @@
 //! Behaviour of a single clone through the public facade API.
 
+// Test helpers may panic: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};

@@ -1,6 +1,9 @@
 //! Clones sharing a domain in one process, through an `InProcessDomain`: joining by snapshot,
 //! live operations, partitions and restarts all converge.
 
+// Test helpers may panic: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::Duration;
 
 use m_ld::core::store::MemoryStore;
