@@ -235,6 +235,8 @@ impl Sim {
             .operations_since(&clock)
             .unwrap()
         else {
+            // The peer's journal starts after our clock: recover by snapshot, as the engine does.
+            self.reset(to, peer);
             return;
         };
         for msg in msgs {
@@ -406,6 +408,11 @@ impl Sim {
                 for peer in 0..n {
                     self.revup(to, peer);
                 }
+            }
+            // Resets re-emit operations the snapshot lacked.
+            while !self.network.is_empty() {
+                let packet = self.network.remove(0);
+                self.receive(packet.to, Some(packet.from), packet.msg);
             }
             if self.clocks() == clocks && self.clones.iter().all(|c| c.buffer.is_empty()) {
                 return;
