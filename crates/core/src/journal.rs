@@ -27,7 +27,9 @@ pub(crate) fn put_entry(
     msg: &OperationMessage,
     ns: &NsTable,
 ) -> Result<(), CoreError> {
-    let mut value = Vec::with_capacity(128);
+    // Room for the clock and about one short triple per list entry, to spare regrowth.
+    let triples = msg.op.deletes.len() + msg.op.inserts.len();
+    let mut value = Vec::with_capacity(128 + 32 * triples);
     keys::write_varint(&mut value, msg.prev);
     msg.op.encode(&mut value, ns)?;
     batch.put(keys::u64_key(keys::JOURNAL, tick), value);

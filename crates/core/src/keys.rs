@@ -32,8 +32,9 @@
 //! canonical for a given table: a namespace is added on its first use and never removed, and once
 //! the table is full no namespace is added, so an IRI always encodes the same way.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use foldhash::HashMap;
 
 use oxrdf::vocab::xsd;
 use oxrdf::{
@@ -43,6 +44,7 @@ use oxrdf::{
 
 use crate::CoreError;
 use crate::clock::Tid;
+use crate::store::Key;
 
 /// Key of the metadata record.
 pub const META_KEY: &[u8] = &[0x00];
@@ -241,7 +243,15 @@ impl NsTable {
     /// the new entry to persist, if one was added. Copies the table if it is shared.
     pub fn register(&mut self, iri: &str) -> Option<u32> {
         let (ns, _) = split_iri(iri);
-        if ns.is_empty() || self.inner.by_name.contains_key(ns) || self.len() >= MAX_NAMESPACES {
+        if ns.is_empty() || self.inner.by_name.contains_key(ns) {
+            return None;
+        }
+        self.add(ns)
+    }
+
+    /// Adds a namespace known to be absent, unless the table is full.
+    fn add(&mut self, ns: &str) -> Option<u32> {
+        if self.len() >= MAX_NAMESPACES {
             return None;
         }
         let inner = Arc::make_mut(&mut self.inner);
@@ -345,26 +355,57 @@ fn tag_datatype(tag: u8) -> Option<NamedNodeRef<'static>> {
     })
 }
 
-/// Appends the encoding of an IRI.
-pub fn write_iri(buf: &mut Vec<u8>, iri: &str, ns: &NsTable) {
+/// How the writers find the id of a (non-empty) namespace: by looking it up, or by also adding
+/// it to the table (see [`write_spo`]).
+trait NsIds {
+    fn ns_id(&mut self, name: &str) -> Option<u32>;
+}
+
+impl NsIds for &NsTable {
+    fn ns_id(&mut self, name: &str) -> Option<u32> {
+        self.id(name)
+    }
+}
+
+/// Looks namespaces up, adding absent ones (and noting their ids) while the table has room.
+struct Registering<'a> {
+    ns: &'a mut NsTable,
+    added: &'a mut Vec<u32>,
+}
+
+impl NsIds for Registering<'_> {
+    fn ns_id(&mut self, name: &str) -> Option<u32> {
+        if let Some(id) = self.ns.id(name) {
+            return Some(id);
+        }
+        let id = self.ns.add(name)?;
+        self.added.push(id);
+        Some(id)
+    }
+}
+
+fn write_iri_with(buf: &mut Vec<u8>, iri: &str, ns: &mut impl NsIds) {
     let (name, local) = split_iri(iri);
-    match ns.id(name) {
-        Some(id) if !name.is_empty() => {
+    match (!name.is_empty()).then(|| ns.ns_id(name)).flatten() {
+        Some(id) => {
             buf.push(T_IRI_NS);
             write_varint(buf, u64::from(id));
             write_lp(buf, local.as_bytes());
         }
-        _ => {
+        None => {
             buf.push(T_IRI);
             write_lp(buf, iri.as_bytes());
         }
     }
 }
 
-/// Appends the encoding of a term.
-pub fn write_term(buf: &mut Vec<u8>, term: TermRef<'_>, ns: &NsTable) -> Result<(), CoreError> {
+fn write_term_with(
+    buf: &mut Vec<u8>,
+    term: TermRef<'_>,
+    ns: &mut impl NsIds,
+) -> Result<(), CoreError> {
     match term {
-        TermRef::NamedNode(n) => write_iri(buf, n.as_str(), ns),
+        TermRef::NamedNode(n) => write_iri_with(buf, n.as_str(), ns),
         TermRef::BlankNode(b) => {
             buf.push(T_BNODE);
             write_lp(buf, b.as_str().as_bytes());
@@ -377,7 +418,7 @@ pub fn write_term(buf: &mut Vec<u8>, term: TermRef<'_>, ns: &NsTable) -> Result<
                 buf.push(tag);
             } else {
                 buf.push(T_TYPED);
-                write_iri(buf, l.datatype().as_str(), ns);
+                write_iri_with(buf, l.datatype().as_str(), ns);
             }
             write_lp(buf, l.value().as_bytes());
         }
@@ -387,15 +428,29 @@ pub fn write_term(buf: &mut Vec<u8>, term: TermRef<'_>, ns: &NsTable) -> Result<
     Ok(())
 }
 
-/// Appends the encoding of a subject.
-pub fn write_subject(buf: &mut Vec<u8>, s: NamedOrBlankNodeRef<'_>, ns: &NsTable) {
+fn write_subject_with(buf: &mut Vec<u8>, s: NamedOrBlankNodeRef<'_>, ns: &mut impl NsIds) {
     match s {
-        NamedOrBlankNodeRef::NamedNode(n) => write_iri(buf, n.as_str(), ns),
+        NamedOrBlankNodeRef::NamedNode(n) => write_iri_with(buf, n.as_str(), ns),
         NamedOrBlankNodeRef::BlankNode(b) => {
             buf.push(T_BNODE);
             write_lp(buf, b.as_str().as_bytes());
         }
     }
+}
+
+/// Appends the encoding of an IRI.
+pub fn write_iri(buf: &mut Vec<u8>, iri: &str, mut ns: &NsTable) {
+    write_iri_with(buf, iri, &mut ns);
+}
+
+/// Appends the encoding of a term.
+pub fn write_term(buf: &mut Vec<u8>, term: TermRef<'_>, mut ns: &NsTable) -> Result<(), CoreError> {
+    write_term_with(buf, term, &mut ns)
+}
+
+/// Appends the encoding of a subject.
+pub fn write_subject(buf: &mut Vec<u8>, s: NamedOrBlankNodeRef<'_>, mut ns: &NsTable) {
+    write_subject_with(buf, s, &mut ns);
 }
 
 fn read_iri_after_tag(tag: u8, input: &mut &[u8], ns: &NsTable) -> Result<NamedNode, CoreError> {
@@ -462,6 +517,62 @@ pub fn write_triple(buf: &mut Vec<u8>, t: TripleRef<'_>, ns: &NsTable) -> Result
 
 // ---------------------------------------------------------------------------------------------
 // Triple index keys
+
+/// Appends a triple's terms in subject, predicate, object order (to an `S` prefix byte, this makes
+/// the `S` key), returning the ends of the subject's and the predicate's encodings in `buf`. With
+/// `added`, the namespaces of the triple's IRIs are first added to the table, as
+/// [`NsTable::register_triple`] would, and the id of each new one is pushed to `added`.
+pub fn write_spo(
+    buf: &mut Vec<u8>,
+    t: TripleRef<'_>,
+    ns: &mut NsTable,
+    added: Option<&mut Vec<u32>>,
+) -> Result<[usize; 2], CoreError> {
+    match added {
+        Some(added) => write_spo_with(buf, t, &mut Registering { ns, added }),
+        None => write_spo_with(buf, t, &mut &*ns),
+    }
+}
+
+fn write_spo_with(
+    buf: &mut Vec<u8>,
+    t: TripleRef<'_>,
+    ns: &mut impl NsIds,
+) -> Result<[usize; 2], CoreError> {
+    write_subject_with(buf, t.subject, ns);
+    let s_end = buf.len();
+    write_iri_with(buf, t.predicate.as_str(), ns);
+    let p_end = buf.len();
+    write_term_with(buf, t.object, ns)?;
+    Ok([s_end, p_end])
+}
+
+/// The `P` and `O` keys of the triple whose `S` key is `spo`, where `ends` are the ends of its
+/// subject and predicate encodings in `spo` (as [`write_spo`] returns them after the prefix
+/// byte). `scratch` is working space.
+pub fn pos_osp_keys(
+    spo: &[u8],
+    ends: [usize; 2],
+    scratch: &mut Vec<u8>,
+) -> Result<(Key, Key), CoreError> {
+    let [s_end, p_end] = ends;
+    let (Some(s), Some(p), Some(o)) = (spo.get(1..s_end), spo.get(s_end..p_end), spo.get(p_end..))
+    else {
+        return Err(corrupt("bad triple key bounds"));
+    };
+    scratch.clear();
+    scratch.push(POS);
+    scratch.extend_from_slice(p);
+    scratch.extend_from_slice(o);
+    scratch.extend_from_slice(s);
+    let pos = Arc::from(&scratch[..]);
+    scratch.clear();
+    scratch.push(OSP);
+    scratch.extend_from_slice(o);
+    scratch.extend_from_slice(s);
+    scratch.extend_from_slice(p);
+    Ok((pos, Arc::from(&scratch[..])))
+}
 
 /// The three index keys of one triple.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -578,9 +689,7 @@ pub fn pattern_prefix(
 pub fn encode_tids<'a>(tids: impl IntoIterator<Item = &'a Tid>) -> Vec<u8> {
     let mut buf = Vec::new();
     for tid in tids {
-        let bytes = tid.as_bytes();
-        buf.push(bytes.len() as u8);
-        buf.extend_from_slice(bytes);
+        write_tid(&mut buf, tid);
     }
     buf
 }
@@ -789,6 +898,41 @@ mod tests {
                 assert_eq!(triple_of_key(key, &ns).unwrap(), t);
             }
         }
+    }
+
+    #[test]
+    fn write_spo_makes_the_same_keys_and_registers_like_register_triple() {
+        let mut scratch = Vec::new();
+        for o in terms() {
+            let t = Triple::new(nn("http://new.org/s/fred"), nn("http://other.org/#p"), o);
+            // Looking up only: the table is left alone.
+            let mut ns = table();
+            let mut buf = vec![SPO];
+            let ends = write_spo(&mut buf, t.as_ref(), &mut ns, None).unwrap();
+            assert_eq!(ns.len(), 2);
+            let keys = TripleKeys::new(t.as_ref(), &ns).unwrap();
+            let (pos, osp) = pos_osp_keys(&buf, ends, &mut scratch).unwrap();
+            assert_eq!(
+                (&buf[..], &*pos, &*osp),
+                (&keys.spo[..], &keys.pos[..], &keys.osp[..])
+            );
+            // Registering: the same namespaces and keys as register_triple then TripleKeys.
+            let mut want_ns = table();
+            let mut want_added = Vec::new();
+            want_ns.register_triple(t.as_ref(), |id, _| want_added.push(id));
+            let want = TripleKeys::new(t.as_ref(), &want_ns).unwrap();
+            let mut added = Vec::new();
+            let mut buf = vec![SPO];
+            let ends = write_spo(&mut buf, t.as_ref(), &mut ns, Some(&mut added)).unwrap();
+            assert_eq!(added, want_added);
+            assert_eq!(ns.len(), want_ns.len());
+            let (pos, osp) = pos_osp_keys(&buf, ends, &mut scratch).unwrap();
+            assert_eq!(
+                (&buf[..], &*pos, &*osp),
+                (&want.spo[..], &want.pos[..], &want.osp[..])
+            );
+        }
+        assert!(pos_osp_keys(b"S", [3, 2], &mut scratch).is_err());
     }
 
     #[test]

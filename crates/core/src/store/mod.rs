@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::CoreError;
 
+mod btree;
 pub mod memory;
 pub mod tests;
 
@@ -83,6 +84,13 @@ impl Batch {
     /// An empty batch.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty batch with room for `n` operations.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            ops: Vec::with_capacity(n),
+        }
     }
 
     /// Sets `key` to `value`.

@@ -216,7 +216,7 @@ impl<S: Store> SuSet<S> {
             }
         }
         let ns = w.ns.clone();
-        let (mut batch, delta) = w.into_batch();
+        let (mut batch, delta) = w.into_batch(1)?;
         for op in operations {
             journal::put_past_operation(&mut batch, &op, &ns)?;
         }
@@ -302,6 +302,7 @@ impl<S: Store> SuSet<S> {
     ) -> Result<Option<Commit>, CoreError> {
         let snap = self.store.snapshot();
         let mut w = Working::new(&snap, self.ns.clone());
+        w.reserve(patch.inserts.len() + patch.deletes.len());
         let time = self.meta.clock.ticked();
         let tid = time.hash();
 
@@ -320,8 +321,8 @@ impl<S: Store> SuSet<S> {
         let mut removed = Vec::new();
         for t in deletes {
             let e = w.entry(&t, false)?;
-            if e.present() && e.now.binary_search(&tid).is_err() {
-                op_deletes.push((t.clone(), std::mem::take(&mut e.now)));
+            if e.present() && !e.has(&tid) {
+                op_deletes.push((t.clone(), e.take()));
                 removed.push(t);
             }
         }
@@ -354,7 +355,7 @@ impl<S: Store> SuSet<S> {
         meta.clock = time;
         let message = OperationMessage { prev, op };
         let ns = w.ns.clone();
-        let (mut batch, delta) = w.into_batch();
+        let (mut batch, delta) = w.into_batch(3)?;
         meta.count = meta.count.saturating_add_signed(delta);
         journal::put_entry(&mut batch, meta.clock.ticks(), &message, &ns)?;
         batch.put(keys::META_KEY.to_vec(), meta.encode());
@@ -418,13 +419,14 @@ impl<S: Store> SuSet<S> {
         };
 
         let mut w = Working::new(&snap, self.ns.clone());
+        w.reserve(op.inserts.len() + op.deletes.len());
         let mut removed = Vec::new();
         for (t, theirs) in &op.deletes {
             let e = w.entry(t, false)?;
             if !e.present() {
                 continue;
             }
-            e.now.retain(|tid| !theirs.contains(tid));
+            e.retain(|tid| !theirs.contains(tid));
             if !e.present() {
                 removed.push(t.clone());
             }
@@ -450,7 +452,7 @@ impl<S: Store> SuSet<S> {
 
         let mut meta = self.meta.clone();
         let ns = w.ns.clone();
-        let (mut batch, delta) = w.into_batch();
+        let (mut batch, delta) = w.into_batch(5)?;
         meta.count = meta.count.saturating_add_signed(delta);
         meta.gwc = meta.gwc.set(&time)?;
         if op.agreed.is_some() {
@@ -505,7 +507,7 @@ impl<S: Store> SuSet<S> {
                 if !e.present() {
                     continue;
                 }
-                let mut tids = std::mem::take(&mut e.now);
+                let mut tids = e.take();
                 // Deleting an insert of this same resolution cancels it.
                 if let Ok(i) = tids.binary_search(&cxn_tid) {
                     tids.remove(i);

@@ -4,44 +4,114 @@
 //! assertions) read its own staged changes, and turns them into one atomic [`Batch`]. It must not
 //! write to the store, tick clocks or journal anything: `suset` does that.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
+use foldhash::HashMap;
 use oxrdf::{NamedNodeRef, NamedOrBlankNodeRef, TermRef, Triple};
 
 use crate::CoreError;
 use crate::clock::Tid;
 use crate::constraint::ReadTriples;
-use crate::keys::{self, NsTable, TripleKeys};
-use crate::store::{Batch, StoreSnapshot};
+use crate::keys::{self, NsTable};
+use crate::store::{Batch, Key, StoreSnapshot, Value};
 
 /// One triple touched by the transaction.
 pub(crate) struct Touched {
-    pos: Vec<u8>,
-    osp: Vec<u8>,
-    /// Whether the triple was in the graph before the transaction.
-    existed: bool,
-    /// Its TIDs before the transaction.
-    before: Vec<Tid>,
-    /// Its TIDs now (sorted, unique); the triple is in the graph iff this is non-empty.
-    pub now: Vec<Tid>,
+    spo: Key,
+    /// The ends of the subject's and the predicate's encodings in `spo`.
+    ends: [usize; 2],
+    /// Its stored TID set before the transaction, if the triple was stored.
+    before: Option<Value>,
+    /// Its TIDs now; the triple is in the graph iff this is non-empty.
+    now: TidSet,
+}
+
+/// A triple's TIDs, without a heap allocation for the common single TID. New TIDs are added in
+/// order; stored sets keep their stored order.
+#[derive(Debug, Clone, Default)]
+enum TidSet {
+    #[default]
+    Empty,
+    One(Tid),
+    Many(Vec<Tid>),
+}
+
+impl TidSet {
+    fn from_vec(mut tids: Vec<Tid>) -> TidSet {
+        match tids.len() {
+            0 => TidSet::Empty,
+            1 => tids.pop().map_or(TidSet::Empty, TidSet::One),
+            _ => TidSet::Many(tids),
+        }
+    }
+
+    fn as_slice(&self) -> &[Tid] {
+        match self {
+            TidSet::Empty => &[],
+            TidSet::One(tid) => std::slice::from_ref(tid),
+            TidSet::Many(tids) => tids,
+        }
+    }
+
+    fn into_vec(self) -> Vec<Tid> {
+        match self {
+            TidSet::Empty => Vec::new(),
+            TidSet::One(tid) => vec![tid],
+            TidSet::Many(tids) => tids,
+        }
+    }
 }
 
 impl Touched {
     /// Adds a TID, keeping the set sorted; returns whether it was new.
     pub fn add(&mut self, tid: Tid) -> bool {
-        match self.now.binary_search(&tid) {
+        let many = match &mut self.now {
+            TidSet::Empty => {
+                self.now = TidSet::One(tid);
+                return true;
+            }
+            TidSet::One(one) if *one == tid => return false,
+            TidSet::One(one) => vec![*one],
+            TidSet::Many(tids) => std::mem::take(tids),
+        };
+        let mut many = many;
+        let added = match many.binary_search(&tid) {
             Ok(_) => false,
             Err(i) => {
-                self.now.insert(i, tid);
+                many.insert(i, tid);
                 true
             }
-        }
+        };
+        self.now = TidSet::from_vec(many);
+        added
     }
 
     /// Whether the triple is in the graph now.
     pub fn present(&self) -> bool {
-        !self.now.is_empty()
+        !self.now.as_slice().is_empty()
+    }
+
+    /// Whether the triple has a TID now.
+    pub fn has(&self, tid: &Tid) -> bool {
+        self.now.as_slice().contains(tid)
+    }
+
+    /// The triple's TIDs now.
+    pub fn tids(&self) -> &[Tid] {
+        self.now.as_slice()
+    }
+
+    /// Removes and returns all the triple's TIDs.
+    pub fn take(&mut self) -> Vec<Tid> {
+        std::mem::take(&mut self.now).into_vec()
+    }
+
+    /// Keeps only the TIDs for which `keep` holds.
+    pub fn retain(&mut self, keep: impl FnMut(&Tid) -> bool) {
+        let mut tids = self.take();
+        tids.retain(keep);
+        self.now = TidSet::from_vec(tids);
     }
 }
 
@@ -51,7 +121,13 @@ pub(crate) struct Working<'s, T: StoreSnapshot> {
     /// The namespace table, including namespaces added by this transaction.
     pub ns: NsTable,
     new_ns: Vec<u32>,
-    touched: HashMap<Vec<u8>, Touched>,
+    /// The touched triples, in order of first touch.
+    touched: Vec<Touched>,
+    /// The position in `touched` of each triple's `S` key.
+    index: HashMap<Key, usize>,
+    /// Working space for key encoding.
+    buf: Vec<u8>,
+    scratch: Vec<u8>,
 }
 
 impl<'s, T: StoreSnapshot> Working<'s, T> {
@@ -60,38 +136,49 @@ impl<'s, T: StoreSnapshot> Working<'s, T> {
             snap,
             ns,
             new_ns: Vec::new(),
-            touched: HashMap::new(),
+            touched: Vec::new(),
+            index: HashMap::default(),
+            buf: Vec::with_capacity(64),
+            scratch: Vec::with_capacity(64),
         }
+    }
+
+    /// Makes room for `n` more touched triples.
+    pub fn reserve(&mut self, n: usize) {
+        self.touched.reserve(n);
+        self.index.reserve(n);
     }
 
     /// The staged state of a triple, loading it from the snapshot on first touch. With
     /// `register`, the triple's namespaces are added to the table first (for triples that may be
     /// written); without it, a triple of unknown namespaces simply reads as absent.
     pub fn entry(&mut self, triple: &Triple, register: bool) -> Result<&mut Touched, CoreError> {
-        if register {
-            let new_ns = &mut self.new_ns;
-            self.ns
-                .register_triple(triple.as_ref(), |id, _| new_ns.push(id));
-        }
-        let TripleKeys { spo, pos, osp } = TripleKeys::new(triple.as_ref(), &self.ns)?;
-        match self.touched.entry(spo) {
-            Entry::Occupied(e) => Ok(e.into_mut()),
+        let buf = &mut self.buf;
+        buf.clear();
+        buf.push(keys::SPO);
+        let added = register.then_some(&mut self.new_ns);
+        let ends = keys::write_spo(buf, triple.as_ref(), &mut self.ns, added)?;
+        let spo: Key = Arc::from(&buf[..]);
+        let i = match self.index.entry(spo) {
+            Entry::Occupied(e) => *e.get(),
             Entry::Vacant(e) => {
-                let stored = self.snap.get(e.key())?;
-                let existed = stored.is_some();
-                let before = match stored {
-                    Some(v) => keys::decode_tids(&v)?,
-                    None => Vec::new(),
+                let spo = e.key().clone();
+                let before = self.snap.get(&spo)?;
+                let now = match &before {
+                    Some(v) => TidSet::from_vec(keys::decode_tids(v)?),
+                    None => TidSet::Empty,
                 };
-                Ok(e.insert(Touched {
-                    pos,
-                    osp,
-                    existed,
-                    now: before.clone(),
+                let i = self.touched.len();
+                self.touched.push(Touched {
+                    spo,
+                    ends,
                     before,
-                }))
+                    now,
+                });
+                *e.insert(i)
             }
-        }
+        };
+        Ok(&mut self.touched[i])
     }
 
     /// A read-only view of the snapshot with the staged changes applied.
@@ -99,44 +186,65 @@ impl<'s, T: StoreSnapshot> Working<'s, T> {
         WorkingView { w: self }
     }
 
-    /// The store writes for the staged changes, and the change in the triple count.
-    pub fn into_batch(self) -> (Batch, i64) {
-        let mut batch = Batch::new();
+    /// The store writes for the staged changes, and the change in the triple count. (It fails
+    /// only on an internal inconsistency of a key's encoding.)
+    /// `extra` is room to leave for the caller's own operations.
+    pub fn into_batch(self, extra: usize) -> Result<(Batch, i64), CoreError> {
+        let mut batch = Batch::with_capacity(self.new_ns.len() + 3 * self.touched.len() + extra);
         let mut delta = 0i64;
         for id in &self.new_ns {
             if let Some(name) = self.ns.name(*id) {
                 batch.put(keys::ns_key(*id), name.as_bytes().to_vec());
             }
         }
-        for (spo, t) in self.touched {
-            match (t.existed, t.present()) {
-                // (An entry stored without TIDs that nothing changed is left alone.)
-                (true, false) if t.now != t.before => {
+        let empty: Value = Arc::from(&[][..]);
+        let mut tids = self.scratch;
+        let mut buf = self.buf;
+        // TID sets repeat (a local write gives every triple its one TID): share their values.
+        let mut shared: Value = empty.clone();
+        let mut value = |tids: &[u8]| {
+            if *shared != *tids {
+                shared = Value::from(tids);
+            }
+            shared.clone()
+        };
+        drop(self.index);
+        for t in self.touched {
+            let present = t.present();
+            let spo = t.spo;
+            tids.clear();
+            for tid in t.now.as_slice() {
+                keys::write_tid(&mut tids, tid);
+            }
+            match t.before {
+                // Unchanged (including an entry stored without TIDs that nothing changed).
+                Some(before) if *before == tids[..] => {}
+                Some(_) if !present => {
+                    let (pos, osp) = keys::pos_osp_keys(&spo, t.ends, &mut buf)?;
                     batch.delete(spo);
-                    batch.delete(t.pos);
-                    batch.delete(t.osp);
+                    batch.delete(pos);
+                    batch.delete(osp);
                     delta -= 1;
                 }
-                (false, true) => {
-                    batch.put(spo, keys::encode_tids(&t.now));
-                    batch.put(t.pos, Vec::new());
-                    batch.put(t.osp, Vec::new());
+                Some(_) => batch.put(spo, value(&tids)),
+                None if !present => {}
+                None => {
+                    let (pos, osp) = keys::pos_osp_keys(&spo, t.ends, &mut buf)?;
+                    batch.put(spo, value(&tids));
+                    batch.put(pos, empty.clone());
+                    batch.put(osp, empty.clone());
                     delta += 1;
                 }
-                (true, true) if t.now != t.before => {
-                    batch.put(spo, keys::encode_tids(&t.now));
-                }
-                _ => {}
             }
         }
-        (batch, delta)
+        Ok((batch, delta))
     }
 
     fn staged(&self, triple: &Triple) -> Result<Option<&Touched>, CoreError> {
         let mut key = Vec::with_capacity(64);
         key.push(keys::SPO);
         keys::write_triple(&mut key, triple.as_ref(), &self.ns)?;
-        Ok(self.touched.get(&key))
+        Ok(self.index.get(&key[..]).map(|&i| &self.touched[i]))
     }
 }
 
@@ -172,11 +280,11 @@ impl<T: StoreSnapshot> ReadTriples for WorkingView<'_, '_, T> {
                 Err(e) => Some(Err(e)),
             }
         });
-        let added = self.w.touched.iter().filter_map(move |(spo, t)| {
-            if t.existed || !t.present() {
+        let added = self.w.touched.iter().filter_map(move |t| {
+            if t.before.is_some() || !t.present() {
                 return None;
             }
-            let triple = match keys::triple_of_key(spo, ns) {
+            let triple = match keys::triple_of_key(&t.spo, ns) {
                 Ok(triple) => triple,
                 Err(e) => return Some(Err(e)),
             };
@@ -190,7 +298,7 @@ impl<T: StoreSnapshot> ReadTriples for WorkingView<'_, '_, T> {
 
     fn tids(&self, triple: &Triple) -> Result<Vec<Tid>, CoreError> {
         if let Some(staged) = self.w.staged(triple)? {
-            return Ok(staged.now.clone());
+            return Ok(staged.tids().to_vec());
         }
         let mut key = Vec::with_capacity(64);
         key.push(keys::SPO);
