@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::StreamExt;
 use m_ld_core::CoreError;
-use m_ld_core::clock::TreeClock;
+use m_ld_core::clock::{Tid, TreeClock};
 use m_ld_core::operation::{Operation, OperationMessage};
 use m_ld_core::remotes::{
     LocalClone, PeerStream, RemoteRevup, RemoteSnapshot, Remotes, SnapshotDatum,
@@ -111,25 +111,41 @@ async fn join<S: Store>(
         clock,
         gwc,
         agreed,
-        mut data,
+        data,
         updates,
     } = snapshot;
     let clock = clock.ok_or_else(|| CoreError::Transport("snapshot without a clock".into()))?;
+    let (triples, operations, updates) = receive_snapshot(data, updates).await?;
+    let suset = SuSet::join(store, domain, clock, gwc, agreed, triples, operations)?;
+    Ok((suset, updates))
+}
+
+/// The triples, latest operations and concurrent updates of a snapshot, received in full.
+type ReceivedSnapshot = (
+    Vec<(Triple, Vec<Tid>)>,
+    Vec<Operation>,
+    Vec<OperationMessage>,
+);
+
+/// Receives a snapshot's data and updates streams in full.
+async fn receive_snapshot(
+    mut data: PeerStream<SnapshotDatum>,
+    updates: PeerStream<OperationMessage>,
+) -> Result<ReceivedSnapshot, MeldError> {
     let mut triples = Vec::new();
-    let mut operations: Vec<Operation> = Vec::new();
+    let mut operations = Vec::new();
     while let Some(datum) = data.next().await {
         match datum? {
             SnapshotDatum::Triples(batch) => triples.extend(batch),
             SnapshotDatum::Operation(op) => operations.push(op),
         }
     }
-    let updates: Vec<OperationMessage> = updates
+    let updates = updates
         .collect::<Vec<_>>()
         .await
         .into_iter()
         .collect::<Result<_, _>>()?;
-    let suset = SuSet::join(store, domain, clock, gwc, agreed, triples, operations)?;
-    Ok((suset, updates))
+    Ok((triples, operations, updates))
 }
 
 /// Catches up with the domain (m-ld-js `DatasetEngine.connect`): by rev-up from a peer, then
@@ -220,23 +236,11 @@ async fn reset_with<S: Store>(inner: &Inner<S>, snapshot: RemoteSnapshot) -> Res
     let RemoteSnapshot {
         gwc,
         agreed,
-        mut data,
+        data,
         updates,
         ..
     } = snapshot;
-    let mut triples = Vec::new();
-    let mut operations = Vec::new();
-    while let Some(datum) = data.next().await {
-        match datum? {
-            SnapshotDatum::Triples(batch) => triples.extend(batch),
-            SnapshotDatum::Operation(op) => operations.push(op),
-        }
-    }
-    let updates: Vec<OperationMessage> = updates
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<Result<_, _>>()?;
+    let (triples, operations, updates) = receive_snapshot(data, updates).await?;
     inner.with_engine(|engine| {
         let before: HashSet<Triple> = all_triples(&engine.suset)?;
         let reemit = engine.suset.reset(gwc, agreed, triples, operations)?;
