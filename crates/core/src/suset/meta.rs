@@ -1,7 +1,7 @@
 //! The versioned metadata record of a clone's store (key `0x00`).
 //!
 //! Owns the record's binary form: storage format version, domain, local clock, GWC, journal
-//! start, triple count and last agreement. It must not interpret them (that is the SU-Set's job).
+//! start and base, triple count and last agreement. It must not interpret them (that is the SU-Set's job).
 
 use crate::CoreError;
 use crate::clock::{GlobalClock, TreeClock};
@@ -23,6 +23,9 @@ pub(crate) struct Meta {
     pub gwc: GlobalClock,
     /// Local ticks at the journal's start: rev-ups from before it cannot be served.
     pub start: u64,
+    /// A GWC that has seen every operation applied here before the journal's start: a snapshot
+    /// that has not seen all of it would lose operations on a reset.
+    pub base: GlobalClock,
     /// The number of triples in the graph.
     pub count: u64,
     /// The time of the last agreement, if any.
@@ -38,6 +41,7 @@ impl Meta {
         keys::write_lp(&mut buf, &clock_to_bytes(&self.clock));
         keys::write_lp(&mut buf, &msgpack::encode(&self.gwc.to_msgpack()));
         keys::write_varint(&mut buf, self.start);
+        keys::write_lp(&mut buf, &msgpack::encode(&self.base.to_msgpack()));
         keys::write_varint(&mut buf, self.count);
         match &self.agreed {
             Some(agreed) => {
@@ -62,6 +66,9 @@ impl Meta {
             .and_then(|v| GlobalClock::from_msgpack(&v))
             .map_err(|e| CoreError::Corrupt(format!("stored GWC: {e}")))?;
         let start = keys::read_varint(input)?;
+        let base = msgpack::decode(keys::read_lp(input)?)
+            .and_then(|v| GlobalClock::from_msgpack(&v))
+            .map_err(|e| CoreError::Corrupt(format!("stored journal base: {e}")))?;
         let count = keys::read_varint(input)?;
         let agreed = match keys::read_u8(input)? {
             0 => None,
@@ -76,6 +83,7 @@ impl Meta {
             clock,
             gwc,
             start,
+            base,
             count,
             agreed,
         })
@@ -101,6 +109,7 @@ mod tests {
                 clock: clock.clone(),
                 gwc: gwc.clone(),
                 start: 1,
+                base: GlobalClock::genesis().set(&one).unwrap(),
                 count: 42,
                 agreed,
             };
@@ -115,6 +124,7 @@ mod tests {
             clock: TreeClock::genesis(),
             gwc: GlobalClock::genesis(),
             start: 0,
+            base: GlobalClock::genesis(),
             count: 0,
             agreed: None,
         };

@@ -186,6 +186,7 @@ impl<S: Store> SuSet<S> {
             clock: TreeClock::genesis(),
             gwc: GlobalClock::genesis(),
             start: 0,
+            base: GlobalClock::genesis(),
             count: 0,
             agreed: None,
         };
@@ -224,6 +225,7 @@ impl<S: Store> SuSet<S> {
         let meta = Meta {
             domain: domain.to_string(),
             clock: clock.update(&gwc)?,
+            base: gwc.clone(),
             gwc,
             start,
             count: u64::try_from(delta).unwrap_or(0),
@@ -578,6 +580,14 @@ impl<S: Store> SuSet<S> {
                 "it is concurrent with the last agreement".into(),
             ));
         }
+        // Operations applied here before the journal's start cannot be re-applied on top of
+        // the snapshot: it must have seen all of them.
+        if gwc.any_lt(&self.meta.base) {
+            return Err(CoreError::UnusableSnapshot(format!(
+                "it has not seen operations from before the journal's start ({gwc} < {})",
+                self.meta.base
+            )));
+        }
         let snap = self.store.snapshot();
         let mut unseen = Vec::new();
         let mut first_unseen = None;
@@ -595,6 +605,7 @@ impl<S: Store> SuSet<S> {
             set.extend(tids);
         }
         let mut meta = self.meta.clone();
+        meta.base = gwc.clone();
         meta.gwc = gwc;
         for msg in &unseen {
             for (t, theirs) in &msg.op.deletes {

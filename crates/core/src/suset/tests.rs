@@ -697,6 +697,33 @@ fn reset_refuses_a_snapshot_that_is_behind() {
 }
 
 #[test]
+fn reset_refuses_a_snapshot_lacking_operations_from_before_the_journal() {
+    // A writes twice; C joins before seeing them; B resets from A (gaining both), then A resets
+    // from B, which moves A's journal start past its own two writes. A snapshot from C now
+    // lacks writes A can no longer re-apply: it must be refused, not silently lose them.
+    let mut a = genesis();
+    let mut b = join(&mut a);
+    let mut c = join(&mut b);
+    commit(&mut a, ins(vec![t("a", "p", "1")]));
+    commit(&mut a, ins(vec![t("a", "p", "2")]));
+    let (snapshot, triples) = snapshot_data(&mut a);
+    b.reset(snapshot.gwc, snapshot.agreed, triples, snapshot.operations)
+        .unwrap();
+    let (snapshot, triples) = snapshot_data(&mut b);
+    a.reset(snapshot.gwc, snapshot.agreed, triples, snapshot.operations)
+        .unwrap();
+    commit(&mut a, ins(vec![t("a", "p", "3")]));
+    let before = (a.clock().clone(), all(&a));
+    let (snapshot, triples) = snapshot_data(&mut c);
+    let err = a
+        .reset(snapshot.gwc, snapshot.agreed, triples, snapshot.operations)
+        .unwrap_err();
+    assert_eq!(err.status(), 5002);
+    assert_eq!((a.clock().clone(), all(&a)), before);
+    assert_eq!(a.state().len(), 3);
+}
+
+#[test]
 fn own_operations_a_gwc_lacks_are_found_for_re_emission() {
     let mut a = genesis();
     let mut b = join(&mut a);
