@@ -87,6 +87,15 @@ pub enum CoreError {
     /// updates (5011).
     #[error("Unsupported operation content: {0}")]
     UnsupportedUpdate(String),
+    /// The domain uses a m-ld feature this engine does not implement (agreements, transport
+    /// security, shared datatypes, extensions declared in the data): the clone refuses to take
+    /// part rather than diverge silently (5011).
+    #[error("The domain uses {0}, which this engine does not implement")]
+    UnsupportedFeature(String),
+    /// A list position identifier is malformed, or none fits between two neighbours (protocol
+    /// §6.2).
+    #[error("Bad LSEQ position identifier: {0}")]
+    BadPosId(String),
 }
 
 impl CoreError {
@@ -100,17 +109,31 @@ impl CoreError {
             CoreError::UnsupportedTerm(_) => 5011,
             CoreError::OutOfOrder(_) => 5005,
             CoreError::BadOperation(_) | CoreError::ConstraintViolated(_) => 5001,
+            CoreError::BadPosId(_) => 5001,
             CoreError::UpdatesUnavailable => 4041,
             CoreError::UnrecognisedEncoding(_) | CoreError::WireTooLarge(_) => 5001,
             CoreError::BadResponse(_) => 5002,
             CoreError::BadRequest(_) => 5003,
             CoreError::BadDomain(_) => 5000,
-            CoreError::UnsupportedUpdate(_) => 5011,
+            CoreError::UnsupportedUpdate(_) | CoreError::UnsupportedFeature(_) => 5011,
             CoreError::UnusableSnapshot(_) => 5002,
             CoreError::Offline => 5004,
             CoreError::NoVisibleClones => 5031,
             CoreError::Rejected(status) => *status,
             CoreError::Transport(_) => 5000,
+        }
+    }
+
+    /// The domain feature this error reveals, if it says that peers use a feature this engine
+    /// does not implement (as opposed to a malformed message from one peer).
+    pub fn unsupported_feature(&self) -> Option<String> {
+        match self {
+            CoreError::UnsupportedFeature(feature) => Some(feature.clone()),
+            CoreError::UnrecognisedEncoding(3) => {
+                Some("transport security (SECURE operation encoding)".into())
+            }
+            CoreError::UnsupportedUpdate(_) => Some("shared datatypes".into()),
+            _ => None,
         }
     }
 }

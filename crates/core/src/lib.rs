@@ -15,6 +15,7 @@ pub mod wire;
 
 pub mod causal;
 pub mod constraint;
+pub mod features;
 pub mod journal;
 pub(crate) mod keys;
 pub mod operation;

@@ -112,6 +112,10 @@ pub trait LocalClone: Send + Sync + 'static {
     /// `None` when the adapter has lost its connection.
     fn presence(&self, others_present: Option<bool>);
 
+    /// Peers use a domain feature this engine does not implement (`error` names it, see
+    /// [`CoreError::unsupported_feature`]): the clone leaves the domain rather than diverge.
+    fn refuse(&self, error: CoreError);
+
     /// A peer asks this clone for a snapshot.
     async fn snapshot(&self, new_clock: bool) -> Result<RemoteSnapshot, CoreError>;
 

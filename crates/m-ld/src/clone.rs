@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use m_ld_core::CoreError;
 use m_ld_core::causal::CausalBuffer;
+use m_ld_core::features;
 use m_ld_core::operation::OperationMessage;
 use m_ld_core::remotes::Remotes;
 use m_ld_core::store::{MemoryStore, Store};
@@ -67,6 +68,8 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) recovering: std::sync::atomic::AtomicBool,
     /// ... and set when another recovery was asked for meanwhile (it then runs again).
     pub(crate) recover_again: std::sync::atomic::AtomicBool,
+    /// The unsupported domain feature that made the clone leave its domain, if it did.
+    refused: std::sync::OnceLock<String>,
 }
 
 /// The lifecycle of a clone's engine.
@@ -149,6 +152,7 @@ impl<S: Store> Inner<S> {
             presence: watch::channel(None).0,
             recovering: Default::default(),
             recover_again: Default::default(),
+            refused: Default::default(),
         }))
     }
 
@@ -192,10 +196,41 @@ impl<S: Store> Inner<S> {
             }
         };
         for msg in pending {
-            engine.receive(msg);
+            // A gap is recovered by the rev-up that follows the start.
+            engine.receive(msg)?;
         }
         *slot = Slot::Running(engine);
         Ok(())
+    }
+
+    /// Leaves the domain because peers use a feature this engine does not implement: the clone
+    /// closes, and every later call fails with that error (5011) rather than diverge silently.
+    pub(crate) fn refuse(&self, error: &CoreError) {
+        let feature = error
+            .unsupported_feature()
+            .unwrap_or_else(|| error.to_string());
+        if self.refused.set(feature).is_err() {
+            return;
+        }
+        tracing::error!("leaving domain {}: {error}", self.config.domain);
+        if let Ok(mut slot) = self.lock()
+            && let Slot::Running(engine) = std::mem::replace(&mut *slot, Slot::Closed)
+        {
+            engine.status.send_modify(|s| s.online = false);
+        }
+        if let (Some(remotes), Ok(runtime)) =
+            (self.remotes.clone(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(async move { remotes.detach().await });
+        }
+    }
+
+    /// The error for a call on a clone that is no longer running.
+    fn closed(&self) -> MeldError {
+        match self.refused.get() {
+            Some(feature) => CoreError::UnsupportedFeature(feature.clone()).into(),
+            None => MeldError::Closed,
+        }
     }
 
     pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Slot<S>>, MeldError> {
@@ -210,7 +245,7 @@ impl<S: Store> Inner<S> {
     ) -> Result<R, MeldError> {
         match &mut *self.lock()? {
             Slot::Running(engine) => f(engine),
-            Slot::Starting(_) | Slot::Closed => Err(MeldError::Closed),
+            Slot::Starting(_) | Slot::Closed => Err(self.closed()),
         }
     }
 }
@@ -400,6 +435,9 @@ impl<S: Store> Engine<S> {
 
     /// Commits a patch as one operation, hands it to the remotes and tells subscribers.
     fn commit(&mut self, patch: suset::Patch) -> Result<Option<u64>, MeldError> {
+        if let Some(e) = features::in_triples(patch.deletes.iter().chain(&patch.inserts)) {
+            return Err(e.into());
+        }
         let Some(commit) = self.suset.transact(patch)? else {
             return Ok(None);
         };
@@ -426,9 +464,14 @@ impl<S: Store> Engine<S> {
 
     /// Receives a remote operation: causal buffering, application, notification, and broadcast
     /// of any constraint resolution. Returns `false` when the operation revealed a gap in our
-    /// history (5005): the caller must recover by rev-up.
-    pub(crate) fn receive(&mut self, msg: OperationMessage) -> bool {
-        match self.causal.receive(msg, &mut self.suset) {
+    /// history (5005): the caller must recover by rev-up. Fails, changing nothing, if the
+    /// operation uses a domain feature this engine does not implement: the caller must then
+    /// [refuse](Inner::refuse) the domain.
+    pub(crate) fn receive(&mut self, msg: OperationMessage) -> Result<bool, CoreError> {
+        if let Some(e) = features::in_operation(&msg.op) {
+            return Err(e);
+        }
+        Ok(match self.causal.receive(msg, &mut self.suset) {
             Ok(outcomes) => {
                 for outcome in outcomes {
                     if let Applied::Applied { update, resolution } = outcome {
@@ -449,7 +492,7 @@ impl<S: Store> Engine<S> {
                 tracing::warn!("remote operation dropped: {e}");
                 true
             }
-        }
+        })
     }
 
     pub(crate) fn status(&self) -> MeldStatus {

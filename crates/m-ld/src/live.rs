@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use m_ld_core::CoreError;
 use m_ld_core::clock::{Tid, TreeClock};
+use m_ld_core::features;
 use m_ld_core::operation::{Operation, OperationMessage};
 use m_ld_core::remotes::{
     LocalClone, PeerStream, RemoteRevup, RemoteSnapshot, Remotes, SnapshotDatum,
@@ -62,13 +63,18 @@ pub(crate) async fn start<S: Store + Clone>(
             return Err(e);
         }
     };
-    inner.run(suset, true)?;
-    inner.with_engine(|engine| {
-        for msg in updates {
-            engine.receive(msg);
-        }
-        Ok(())
-    })?;
+    let running = inner.run(suset, true).and_then(|()| {
+        inner.with_engine(|engine| {
+            for msg in updates {
+                engine.receive(msg)?;
+            }
+            Ok(())
+        })
+    });
+    if let Err(e) = running {
+        remotes.detach().await;
+        return Err(e);
+    }
     remotes.set_present(true).await?;
     if resumed && others {
         tokio::spawn(connect(Arc::clone(inner)));
@@ -116,6 +122,7 @@ async fn join<S: Store>(
     } = snapshot;
     let clock = clock.ok_or_else(|| CoreError::Transport("snapshot without a clock".into()))?;
     let (triples, operations, updates) = receive_snapshot(data, updates).await?;
+    refuse_features(&triples, &operations, &updates)?;
     let suset = SuSet::join(store, domain, clock, gwc, agreed, triples, operations)?;
     Ok((suset, updates))
 }
@@ -126,6 +133,25 @@ type ReceivedSnapshot = (
     Vec<Operation>,
     Vec<OperationMessage>,
 );
+
+/// Fails if a snapshot shows that the domain uses a feature this engine does not implement.
+fn refuse_features(
+    triples: &[(Triple, Vec<Tid>)],
+    operations: &[Operation],
+    updates: &[OperationMessage],
+) -> Result<(), CoreError> {
+    let found = features::in_triples(triples.iter().map(|(t, _)| t))
+        .or_else(|| operations.iter().find_map(features::in_operation))
+        .or_else(|| {
+            updates
+                .iter()
+                .find_map(|msg| features::in_operation(&msg.op))
+        });
+    match found {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
 
 /// Receives a snapshot's data and updates streams in full.
 async fn receive_snapshot(
@@ -163,6 +189,10 @@ pub(crate) async fn connect<S: Store>(inner: Arc<Inner<S>>) {
         while inner.recover_again.swap(false, SeqCst) {
             match recover(&inner).await {
                 Ok(()) => attempt = 0,
+                Err(MeldError::Core(e)) if e.unsupported_feature().is_some() => {
+                    inner.refuse(&e);
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!("recovery failed (will retry): {e}");
                     // Retry while other clones are visible, after a jittered back-off (m-ld-js
@@ -214,7 +244,7 @@ async fn revup_with<S: Store>(inner: &Inner<S>, revup: RemoteRevup) -> Result<()
     let RemoteRevup { gwc, mut updates } = revup;
     while let Some(msg) = updates.next().await {
         let msg = msg?;
-        if !inner.with_engine(|engine| Ok(engine.receive(msg)))? {
+        if !inner.with_engine(|engine| Ok(engine.receive(msg)?))? {
             return Err(CoreError::OutOfOrder("in a rev-up stream".into()).into());
         }
     }
@@ -241,6 +271,7 @@ async fn reset_with<S: Store>(inner: &Inner<S>, snapshot: RemoteSnapshot) -> Res
         ..
     } = snapshot;
     let (triples, operations, updates) = receive_snapshot(data, updates).await?;
+    refuse_features(&triples, &operations, &updates)?;
     inner.with_engine(|engine| {
         let before: HashSet<Triple> = all_triples(&engine.suset)?;
         let reemit = engine.suset.reset(gwc, agreed, triples, operations)?;
@@ -254,7 +285,7 @@ async fn reset_with<S: Store>(inner: &Inner<S>, snapshot: RemoteSnapshot) -> Res
             engine.publish(msg);
         }
         for msg in updates {
-            engine.receive(msg);
+            engine.receive(msg)?;
         }
         Ok(())
     })
@@ -299,17 +330,31 @@ impl<S: Store> LocalClone for LocalHandle<S> {
     fn operation(&self, msg: OperationMessage) {
         let Ok(inner) = self.inner() else { return };
         let Ok(mut slot) = inner.lock() else { return };
-        let in_order = match &mut *slot {
+        let received = match &mut *slot {
             Slot::Starting(pending) => {
                 pending.push(msg);
-                true
+                Ok(true)
             }
             Slot::Running(engine) => engine.receive(msg),
-            Slot::Closed => true,
+            Slot::Closed => Ok(true),
         };
         drop(slot);
-        if !in_order {
-            self.runtime.spawn(connect(inner));
+        match received {
+            Ok(true) => {}
+            Ok(false) => {
+                self.runtime.spawn(connect(inner));
+            }
+            Err(e) => {
+                let _guard = self.runtime.enter();
+                inner.refuse(&e);
+            }
+        }
+    }
+
+    fn refuse(&self, error: CoreError) {
+        if let Ok(inner) = self.inner() {
+            let _guard = self.runtime.enter();
+            inner.refuse(&error);
         }
     }
 

@@ -1122,6 +1122,10 @@ async fn deliver_operations(
                 Some(local) => local.operation(msg),
                 None => break,
             },
+            Err(e) if e.unsupported_feature().is_some() => match shared.local() {
+                Some(local) => local.refuse(e),
+                None => break,
+            },
             Err(e) => tracing::warn!("dropped a bad operation from {from:?}: {e}"),
         }
     }

@@ -5,6 +5,9 @@ use m_ld::core::wire::control::{Reply, Response};
 use m_ld::core::wire::msgpack;
 use serde_json::json;
 
+use m_ld::{MeldClone, MeldConfig};
+use m_ld_mqtt::{MqttConfig, MqttRemotes};
+
 use crate::common::*;
 
 fn msgpack_of(json: serde_json::Value) -> Vec<u8> {
@@ -91,4 +94,112 @@ async fn malformed_messages_are_survived() {
     assert!(a.status().unwrap().online && b.status().unwrap().online);
     a.close().await.unwrap();
     b.close().await.unwrap();
+}
+
+/// An operation from a fresh fork of the genesis clock, inserting `<subject> name "x"`.
+fn foreign_operation(domain: &str, subject: &str, agreed: bool) -> Vec<u8> {
+    use m_ld::core::clock::TreeClock;
+    use m_ld::core::operation::Operation;
+    use m_ld::core::wire::operation::{encode_operation, operation_message_bytes};
+    use oxrdf::{Literal, NamedNode, Triple};
+    let (_, right) = TreeClock::genesis().forked();
+    let time = right.ticked();
+    let triple = Triple::new(
+        NamedNode::new_unchecked(subject),
+        NamedNode::new_unchecked(format!("http://{domain}/#name")),
+        Literal::new_simple_literal("x"),
+    );
+    let op = Operation {
+        from: time.ticks(),
+        inserts: vec![(triple, vec![time.hash()])],
+        deletes: Vec::new(),
+        principal: None,
+        agreed: agreed.then(|| (time.ticks(), json!(true))),
+        time,
+    };
+    operation_message_bytes(0, &encode_operation(&op, domain).unwrap())
+}
+
+/// The same operation message, claiming a SECURE (3) layer over its update.
+fn secured(message: &[u8]) -> Vec<u8> {
+    use m_ld::core::wire::operation::operation_message_bytes;
+    let envelope = msgpack::decode(message).unwrap();
+    let enc = envelope
+        .as_map()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.as_str() == Some("enc"))
+        .and_then(|(_, v)| v.as_slice())
+        .unwrap();
+    let mut op = msgpack::decode(enc).unwrap();
+    if let rmpv::Value::Array(items) = &mut op {
+        items[4] = rmpv::Value::Array(vec![1.into(), 3.into()]);
+    }
+    operation_message_bytes(0, &msgpack::encode(&op))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_using_unsupported_features_is_refused() {
+    let broker = broker();
+    let port = broker.port();
+    for (n, feature) in ["agreements", "transport security", "extensions"]
+        .into_iter()
+        .enumerate()
+    {
+        let domain = format!("refused{n}.example.org");
+        let fred = format!("http://{domain}/fred");
+        let payload = match feature {
+            "agreements" => foreign_operation(&domain, &fred, true),
+            "transport security" => secured(&foreign_operation(&domain, &fred, false)),
+            _ => foreign_operation(&domain, "http://m-ld.org/extensions", false),
+        };
+        let remotes = MqttRemotes::new(MqttConfig::new("127.0.0.1", port, &domain, "a")).unwrap();
+        let a = MeldClone::open_with_remotes(
+            MemoryStore::new(),
+            std::sync::Arc::new(remotes),
+            MeldConfig::new("a", &domain, true),
+        )
+        .await
+        .unwrap();
+        let evil = RawClient::connect(port, "evil", &[]).await;
+        evil.publish(&format!("{domain}/operations/evil"), payload)
+            .await;
+        eventually(&format!("the clone refuses {feature}"), || {
+            matches!(a.status(), Err(e) if e.status() == 5011 && e.to_string().contains(feature))
+        })
+        .await;
+        let err = a
+            .write(&json!({"@id": "wilma", "name": "Wilma"}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 5011, "{err}");
+        assert!(err.to_string().contains(feature), "{err}");
+        assert!(
+            !dump_ok(&a),
+            "a refused clone answers no reads with possibly diverged data"
+        );
+        drop(evil);
+    }
+}
+
+fn dump_ok(clone: &MeldClone) -> bool {
+    clone.read_state().is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declaring_extensions_locally_is_refused() {
+    let broker = broker();
+    let a = open(broker.port(), "a", true, MemoryStore::new())
+        .await
+        .unwrap();
+    let err = a
+        .write(&json!({"@id": "http://m-ld.org/extensions", "name": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 5011, "{err}");
+    assert_eq!(dump(&a), "");
+    a.write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    a.close().await.unwrap();
 }
