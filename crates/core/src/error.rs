@@ -96,6 +96,14 @@ pub enum CoreError {
     /// §6.2).
     #[error("Bad LSEQ position identifier: {0}")]
     BadPosId(String),
+    /// A local write would produce an operation larger than allowed (4002).
+    #[error("Delta too big: the operation takes {size} bytes, more than the maximum of {max}")]
+    DeltaTooBig {
+        /// The encoded size of the operation.
+        size: usize,
+        /// The configured (or transport) maximum.
+        max: usize,
+    },
 }
 
 impl CoreError {
@@ -121,6 +129,7 @@ impl CoreError {
             CoreError::NoVisibleClones => 5031,
             CoreError::Rejected(status) => *status,
             CoreError::Transport(_) => 5000,
+            CoreError::DeltaTooBig { .. } => 4002,
         }
     }
 

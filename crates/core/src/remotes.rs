@@ -96,6 +96,13 @@ pub trait Remotes: Send + Sync + 'static {
 
     /// Leaves the domain: presence withdrawn, no more calls to the attached clone.
     async fn detach(&self);
+
+    /// The largest encoded operation message this transport can carry, if it has a limit: the
+    /// clone refuses local writes beyond it (4002) rather than commit what peers could never
+    /// receive.
+    fn max_operation_size(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// The engine side of the messaging contract: what an adapter calls when peers act.

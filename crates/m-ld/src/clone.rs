@@ -172,7 +172,12 @@ impl<S: Store> Inner<S> {
     }
 
     /// Installs a running engine on `suset`, applying any operations that arrived meanwhile.
-    pub(crate) fn run(&self, suset: SuSet<S>, live: bool) -> Result<(), MeldError> {
+    pub(crate) fn run(&self, mut suset: SuSet<S>, live: bool) -> Result<(), MeldError> {
+        let transport_max = self.remotes.as_ref().and_then(|r| r.max_operation_size());
+        suset.set_max_operation_size(match (self.config.max_operation_size, transport_max) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        });
         let others = *self.presence.borrow();
         let (updates, _) = broadcast::channel(self.config.follow_buffer);
         let mut engine = Box::new(Engine {

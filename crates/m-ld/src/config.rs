@@ -24,6 +24,9 @@ pub struct MeldConfig {
     /// How long to wait for peers (responses, acknowledgements, stream items) before trying
     /// another or giving up (`networkTimeout`, default 5 s). Messaging adapters take it from here.
     pub network_timeout: std::time::Duration,
+    /// The largest operation a local write may produce, in encoded bytes (`maxOperationSize`;
+    /// default: no limit beyond what the remotes can carry). A write over it fails with 4002.
+    pub max_operation_size: Option<usize>,
 }
 
 impl MeldConfig {
@@ -39,12 +42,13 @@ impl MeldConfig {
             context: None,
             follow_buffer: Self::DEFAULT_FOLLOW_BUFFER,
             network_timeout: std::time::Duration::from_millis(5000),
+            max_operation_size: None,
         }
     }
 
     /// Reads a configuration in the JSON shape of m-ld-js `MeldConfig`:
-    /// `{"@id", "@domain", "genesis", "@context"?, "networkTimeout"?}`, plus `followBuffer` (see
-    /// [`MeldConfig::follow_buffer`]).
+    /// `{"@id", "@domain", "genesis", "@context"?, "networkTimeout"?, "maxOperationSize"?}`, plus
+    /// `followBuffer` (see [`MeldConfig::follow_buffer`]).
     /// Unknown keys are rejected, so a typo does not silently change behaviour.
     pub fn from_json(json: &Value) -> Result<Self, MeldError> {
         let obj = json
@@ -67,6 +71,9 @@ impl MeldConfig {
                 "@id" | "@domain" | "genesis" => {}
                 "@context" => config.context = Some(value.clone()),
                 "followBuffer" => config.follow_buffer = positive_int(key, value)?,
+                "maxOperationSize" => {
+                    config.max_operation_size = Some(positive_int(key, value)?);
+                }
                 "networkTimeout" => {
                     config.network_timeout =
                         std::time::Duration::from_millis(positive_int(key, value)? as u64);

@@ -272,3 +272,36 @@ async fn agreements_are_refused_until_supported() {
     assert_eq!(err.status(), 5011, "{err}");
     assert_eq!(clone.status().unwrap().ticks, 0);
 }
+
+#[tokio::test]
+async fn writes_over_max_operation_size_fail_with_4002() {
+    let config = MeldConfig::from_json(&json!({
+        "@id": "test", "@domain": "test.example.org", "genesis": true, "maxOperationSize": 300
+    }))
+    .unwrap();
+    assert_eq!(config.max_operation_size, Some(300));
+    let clone = MeldClone::new(config).await.unwrap();
+    let mut follow = clone.follow().unwrap();
+    clone
+        .write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    assert!(follow.next().await.unwrap().is_ok());
+    let big: Vec<Value> = (0..60)
+        .map(|i| json!({"@id": format!("subject{i}"), "name": format!("value {i}")}))
+        .collect();
+    let err = clone.write(&Value::Array(big)).await.unwrap_err();
+    assert_eq!(err.status(), 4002, "{err}");
+    assert!(
+        follow.try_next().is_none(),
+        "a refused write notifies nothing"
+    );
+    assert_eq!(
+        clone.read(&json!({"@describe": "subject0"})).await.unwrap(),
+        Vec::<Value>::new()
+    );
+    let bad = MeldConfig::from_json(&json!({
+        "@id": "test", "@domain": "test.example.org", "maxOperationSize": -1
+    }));
+    assert!(bad.is_err());
+}

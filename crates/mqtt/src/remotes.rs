@@ -271,7 +271,18 @@ impl Remotes for MqttRemotes {
         let shared = &self.shared;
         shared.leave().instrument(shared.span.clone()).await;
     }
+
+    fn max_operation_size(&self) -> Option<usize> {
+        // An operation travels alone in a packet (broadcast), or wrapped in a stream notification
+        // on a control channel (rev-up, snapshot): leave room for the longest topic and wrapper.
+        let config = &self.shared.config;
+        let room = PUBLISH_OVERHEAD + config.domain.len() + config.id.len() + STREAM_WRAPPER_ROOM;
+        Some(config.max_packet_size.saturating_sub(room))
+    }
 }
+
+/// Bytes reserved for a stream notification's wrapper and channel topic around an operation.
+const STREAM_WRAPPER_ROOM: usize = 256;
 
 impl Shared {
     /// Declares this clone present or not (see [`Remotes::set_present`]).

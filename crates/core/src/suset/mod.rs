@@ -123,6 +123,8 @@ pub struct SuSet<S: Store> {
     meta: Meta,
     ns: NsTable,
     constraints: Vec<Box<dyn Constraint>>,
+    /// The largest encoded operation message a local write may produce.
+    max_operation_size: Option<usize>,
 }
 
 impl<S: Store> std::fmt::Debug for SuSet<S> {
@@ -175,6 +177,7 @@ impl<S: Store> SuSet<S> {
             meta,
             ns,
             constraints: Vec::new(),
+            max_operation_size: None,
         }))
     }
 
@@ -284,6 +287,12 @@ impl<S: Store> SuSet<S> {
         DatasetState::new(self.store.snapshot(), self.ns.clone(), self.meta.count)
     }
 
+    /// Limits the encoded size of the operation message a local write may produce: larger writes
+    /// fail with [`CoreError::DeltaTooBig`] (4002) and change nothing. `None` lifts the limit.
+    pub fn set_max_operation_size(&mut self, max: Option<usize>) {
+        self.max_operation_size = max;
+    }
+
     /// Adds a constraint, consulted by every later write and remote operation.
     pub fn add_constraint(&mut self, constraint: Box<dyn Constraint>) {
         self.constraints.push(constraint);
@@ -356,6 +365,13 @@ impl<S: Store> SuSet<S> {
         }
         meta.clock = time;
         let message = OperationMessage { prev, op };
+        if let Some(max) = self.max_operation_size {
+            let size =
+                crate::wire::operation::encode_operation_message(&message, &meta.domain)?.len();
+            if size > max {
+                return Err(CoreError::DeltaTooBig { size, max });
+            }
+        }
         let ns = w.ns.clone();
         let (mut batch, delta) = w.into_batch(3)?;
         meta.count = meta.count.saturating_add_signed(delta);

@@ -780,3 +780,23 @@ fn constraints_see_the_patched_state() {
     );
     assert_eq!(c2.update.deletes, vec![a]);
 }
+
+#[test]
+fn writes_over_the_operation_size_limit_fail_and_change_nothing() {
+    let mut a = genesis();
+    a.set_max_operation_size(Some(300));
+    commit(&mut a, ins(vec![t("fred", "name", "Fred")]));
+    let before = (a.clock().clone(), all(&a), a.journal().unwrap().len());
+    let big: Vec<Triple> = (0..60)
+        .map(|i| t(&format!("subject{i}"), "name", &format!("value {i}")))
+        .collect();
+    let err = a.transact(ins(big.clone())).unwrap_err();
+    assert_eq!(err.status(), 4002, "{err}");
+    assert!(err.to_string().contains("Delta too big"), "{err}");
+    assert_eq!(
+        (a.clock().clone(), all(&a), a.journal().unwrap().len()),
+        before
+    );
+    a.set_max_operation_size(None);
+    assert!(a.transact(ins(big)).unwrap().is_some());
+}

@@ -205,3 +205,35 @@ async fn a_clone_that_vanishes_leaves_by_its_will_and_can_come_back() {
         clone.close().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_too_big_for_the_mqtt_packet_limit_fail_with_4002() {
+    let broker = broker();
+    let port = broker.port();
+    let small = |id: &str| mqtt_config(port, id).with_max_packet_size(4096);
+    let a = open_with(small("a"), true, MemoryStore::new())
+        .await
+        .unwrap();
+    let b = open_with(small("b"), false, MemoryStore::new())
+        .await
+        .unwrap();
+    a.write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    // Random values, so that gzip cannot shrink the operation below the limit.
+    let big: Vec<serde_json::Value> = (0..200)
+        .map(
+            |i| json!({"@id": format!("s{i}"), "name": format!("{:032x}", rand::random::<u128>())}),
+        )
+        .collect();
+    let err = a.write(&serde_json::Value::Array(big)).await.unwrap_err();
+    assert_eq!(err.status(), 4002, "{err}");
+    // What fits still flows.
+    a.write(&json!({"@id": "wilma", "name": "Wilma"}))
+        .await
+        .unwrap();
+    let data = converged(&[&a, &b]).await;
+    assert_eq!(data.lines().count(), 2, "{data}");
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
