@@ -48,7 +48,9 @@ pub fn run(mixed: bool, specs: &[String]) -> Result<()> {
             node_dir.join("node_modules").display()
         ));
     }
-    let work_dir = cache.join("run");
+    // One directory per run, so that runs from several work trees sharing a target directory
+    // do not clobber each other's clone data and logs. Kept on failure for its logs.
+    let work_dir = cache.join(format!("run-{}", std::process::id()));
     if work_dir.exists() {
         std::fs::remove_dir_all(&work_dir)?;
     }
@@ -89,7 +91,9 @@ pub fn run(mixed: bool, specs: &[String]) -> Result<()> {
     // Closing its standard input stops the orchestrator and its clones.
     drop(orchestrator.stdin.take());
     let _ = orchestrator.wait();
-    if !status.success() {
+    if status.success() {
+        let _ = std::fs::remove_dir_all(&work_dir);
+    } else {
         bail!(
             "compliance specs failed ({status}); clone logs are in {}",
             work_dir.join("logs").display()

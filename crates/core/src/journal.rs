@@ -161,6 +161,9 @@ pub trait RevupTime {
     fn ticks_of(&self, local: &TreeClock) -> u64;
     /// Whether `time` has ticks this time has not seen (JS `anyLt`).
     fn lacks(&self, time: &TreeClock) -> bool;
+    /// Whether this time has seen everything a journal's base has seen, so that the journal's
+    /// entries are all it lacks.
+    fn covers(&self, base: &GlobalClock) -> bool;
 }
 
 impl RevupTime for TreeClock {
@@ -171,6 +174,10 @@ impl RevupTime for TreeClock {
     fn lacks(&self, time: &TreeClock) -> bool {
         self.any_lt(time)
     }
+
+    fn covers(&self, base: &GlobalClock) -> bool {
+        !self.any_lt(base)
+    }
 }
 
 impl RevupTime for GlobalClock {
@@ -180,6 +187,12 @@ impl RevupTime for GlobalClock {
 
     fn lacks(&self, time: &TreeClock) -> bool {
         self.any_lt(time)
+    }
+
+    /// A collaborator's GWC, when finding our operations it lacks: the journal's entries are
+    /// what can be re-emitted, so the base never stands in the way.
+    fn covers(&self, _base: &GlobalClock) -> bool {
+        true
     }
 }
 

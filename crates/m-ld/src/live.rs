@@ -229,7 +229,15 @@ async fn recover<S: Store>(inner: &Arc<Inner<S>>) -> Result<(), MeldError> {
         Ok(engine.suset.clock().clone())
     })?;
     match remotes.revup_from(&clock).await? {
-        Some(revup) => revup_with(inner, revup).await?,
+        Some(revup) => match revup_with(inner, revup).await {
+            // The collaborator's journal could not fill our gap after all (a peer engine that
+            // serves rev-ups it cannot complete): a snapshot can.
+            Err(MeldError::Core(CoreError::OutOfOrder(why))) => {
+                tracing::info!("rev-up left a gap ({why}): recovering by snapshot");
+                reset_with(inner, remotes.snapshot(false).await?).await?;
+            }
+            other => other?,
+        },
         None => reset_with(inner, remotes.snapshot(false).await?).await?,
     }
     inner.with_engine(|engine| {
@@ -419,8 +427,14 @@ impl<S: Store> LocalClone for LocalHandle<S> {
                     return Err(CoreError::Offline.into());
                 }
                 let Some(ops) = engine.suset.operations_since(time)? else {
+                    tracing::debug!("cannot rev up {time}: journal starts later");
                     return Ok(None);
                 };
+                tracing::debug!(
+                    "rev-up of {time}: {} operations, clock {}",
+                    ops.len(),
+                    engine.suset.clock()
+                );
                 Ok(Some(RemoteRevup {
                     gwc: engine.suset.gwc().clone(),
                     updates: stream_of(ops.into_iter().map(Ok).collect()),

@@ -458,7 +458,10 @@ impl Shared {
                 break;
             }
             match self.revup_from(&peer, &request).await {
-                Ok(Some(revup)) => return Ok(Some(revup)),
+                Ok(Some(revup)) => {
+                    tracing::debug!("rev-up from {peer} at {time}");
+                    return Ok(Some(revup));
+                }
                 Ok(None) => unable = true,
                 Err(e) => {
                     tracing::debug!("no rev-up from {peer}: {e}");

@@ -571,6 +571,11 @@ impl<S: Store> SuSet<S> {
         &self,
         time: &impl RevupTime,
     ) -> Result<Option<Vec<OperationMessage>>, CoreError> {
+        // Operations applied here before the journal's start (seen by its base) cannot be sent:
+        // a requester lacking any of them must be revved up by someone else, or take a snapshot.
+        if !time.covers(&self.meta.base) {
+            return Ok(None);
+        }
         let snap = self.store.snapshot();
         journal::operations_since(&snap, time, &self.meta.clock, self.meta.start, &self.ns)
     }

@@ -800,3 +800,24 @@ fn writes_over_the_operation_size_limit_fail_and_change_nothing() {
     a.set_max_operation_size(None);
     assert!(a.transact(ins(big)).unwrap().is_some());
 }
+
+#[test]
+fn rev_up_is_refused_to_a_requester_lacking_what_preceded_the_journal() {
+    // C joins before A's first write; B joins after it, so a1 is in B's snapshot, not its
+    // journal. B cannot rev C up: sending a2 alone would leave C with a gap.
+    let mut a = genesis();
+    let mut c = join(&mut a);
+    let a1 = commit(&mut a, ins(vec![t("a", "p", "1")]));
+    let mut b = join(&mut a);
+    let a2 = commit(&mut a, ins(vec![t("a", "p", "2")]));
+    b.apply(a2.message.clone()).unwrap();
+    assert!(b.operations_since(c.clock()).unwrap().is_none());
+    // Once C has a1 (from A), B's journal is all it lacks.
+    c.apply(a1.message).unwrap();
+    let revup = b.operations_since(c.clock()).unwrap().unwrap();
+    assert_eq!(revup, vec![a2.message]);
+    for msg in revup {
+        c.apply(msg).unwrap();
+    }
+    assert_eq!(all(&b), all(&c));
+}
