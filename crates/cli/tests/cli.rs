@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 fn run(input: &str) -> Vec<Value> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mld"))
-        .args(["--domain", "test.example.org"])
+        .args(["--domain", "test.example.org", "--alone"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
