@@ -158,6 +158,29 @@ fn chunked(chunks: mpsc::UnboundedReceiver<Result<Bytes, Infallible>>) -> Respon
         .unwrap_or_else(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))
 }
 
+/// Appends an orchestrator note (what the suite asked of the clone) to the clone's log, so the log
+/// reads as one story: commands, and the clone's own output between them.
+fn note(orc: &Orchestrator, clone_id: &str, what: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let logs = orc.config.work_dir.join("logs");
+    let _ = std::fs::create_dir_all(&logs);
+    if let Ok(mut log) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(logs.join(format!("{clone_id}.log")))
+    {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let _ = writeln!(
+            log,
+            "== orchestrator {}.{:03}: {what}",
+            now.as_secs(),
+            now.subsec_millis()
+        );
+    }
+}
+
 fn chunk(value: &Value) -> Result<Bytes, Infallible> {
     Ok(Bytes::from(value.to_string()))
 }
@@ -189,6 +212,11 @@ async fn start(
         );
     }
     let (genesis, new_engine) = orc.assign(&domain);
+    note(
+        &orc,
+        &query.clone_id,
+        format_args!("start in {domain} (genesis {genesis}) with {extra}"),
+    );
     if !clones.contains_key(&query.clone_id) {
         let proxy = match Proxy::start(orc.config.broker).await {
             Ok(p) => p,
@@ -420,6 +448,7 @@ async fn transact(
         Ok(v) => v,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("bad request body: {e}")),
     };
+    note(&orc, &query.clone_id, format_args!("transact {pattern}"));
     let (_, mut replies) =
         match request(&orc, &query.clone_id, |id| protocol::transact(id, &pattern)).await {
             Ok(r) => r,
@@ -523,6 +552,7 @@ async fn forget_process(orc: &Orchestrator, clone_id: &str) {
 }
 
 async fn stop(State(orc): State<Arc<Orchestrator>>, Query(query): Query<CloneQuery>) -> Response {
+    note(&orc, &query.clone_id, format_args!("stop"));
     match stop_process(&orc, &query.clone_id).await {
         Ok(()) => axum::Json(json!({"@type": "stopped"})).into_response(),
         Err(response) => response,
@@ -530,6 +560,7 @@ async fn stop(State(orc): State<Arc<Orchestrator>>, Query(query): Query<CloneQue
 }
 
 async fn kill(State(orc): State<Arc<Orchestrator>>, Query(query): Query<CloneQuery>) -> Response {
+    note(&orc, &query.clone_id, format_args!("kill"));
     kill_process(&orc, &query.clone_id).await;
     axum::Json(json!({"@type": "killed"})).into_response()
 }
@@ -562,6 +593,7 @@ async fn partition(
     Query(query): Query<CloneQuery>,
 ) -> Response {
     let state = query.state.as_deref() != Some("false");
+    note(&orc, &query.clone_id, format_args!("partition {state}"));
     let clones = orc.clones.lock().await;
     let Some(entry) = clones.get(&query.clone_id) else {
         return error(

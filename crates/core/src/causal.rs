@@ -1,11 +1,13 @@
 //! Causal delivery of received operations (protocol §4.3, m-ld-js `MessageService`).
 //!
 //! Owns [`CausalBuffer`]: messages that arrived before their causes wait here until the local
-//! clock has seen every third-party tick their sender had. The buffer does **not** own the local
-//! clock: it reads it at each decision, from the caller or from the [`SuSet`] it delivers to, so
-//! there is one clock and it only changes when an operation is applied. Duplicate detection and
-//! the FIFO `prev` check stay with [`SuSet::apply`], which is the authority; the buffer only drops
-//! messages that are already duplicates. It must not touch a store.
+//! clock has seen every third-party tick their sender had, and every tick of the sender before
+//! the message (its FIFO `prev`). A message that follows such a gap says that a rev-up is needed
+//! ([`CausalBuffer::waits_on_gap`]), but it stays: the rev-up that fills the gap releases it,
+//! whichever path (live or rev-up) brings the missing operations. The buffer does **not** own the
+//! local clock: it reads it at each decision, from the caller or from the [`SuSet`] it delivers
+//! to, so there is one clock and it only changes when an operation is applied. [`SuSet::apply`]
+//! stays the authority on duplicates and order. It must not touch a store.
 
 use crate::CoreError;
 use crate::clock::TreeClock;
@@ -17,12 +19,24 @@ use crate::suset::{Applied, SuSet};
 #[derive(Debug, Clone, Default)]
 pub struct CausalBuffer {
     waiting: Vec<OperationMessage>,
+    /// Whether messages were evicted because the buffer was full (only a rev-up recovers them).
+    overflowed: bool,
 }
 
+/// The most messages a buffer holds; beyond it the oldest are dropped (and a rev-up is needed).
+pub const CAPACITY: usize = 100_000;
+
 /// Whether a message can be applied now: the local clock has seen every tick of every process
-/// other than its sender (and us) that the sender had seen (JS `!anyNonIdLt`).
+/// other than its sender (and us) that the sender had seen (JS `!anyNonIdLt`), and every tick of
+/// its sender before it.
 pub fn is_ready(clock: &TreeClock, msg: &OperationMessage) -> bool {
-    !clock.any_non_id_lt(&msg.op.time)
+    !clock.any_non_id_lt(&msg.op.time) && !follows_gap(clock, msg)
+}
+
+/// Whether a message's sender had ticks before it (its `prev`) that the local clock has not
+/// seen: operations were missed, and only a rev-up brings them (JS "Update out of order").
+pub fn follows_gap(clock: &TreeClock, msg: &OperationMessage) -> bool {
+    msg.prev > clock.get_ticks(&msg.op.time).unwrap_or(0)
 }
 
 /// Whether the local clock has already seen all of the message's ticks.
@@ -46,14 +60,26 @@ impl CausalBuffer {
         self.waiting.is_empty()
     }
 
-    /// Drops every waiting message (e.g. when a rev-up replaces them).
+    /// Drops every waiting message (e.g. when the clone restarts).
     pub fn clear(&mut self) {
         self.waiting.clear();
+        self.overflowed = false;
     }
 
-    /// Adds a received message to the buffer.
+    /// Adds a received message to the buffer, dropping the oldest beyond [`CAPACITY`].
     pub fn push(&mut self, msg: OperationMessage) {
+        if self.waiting.len() >= CAPACITY {
+            self.waiting.remove(0);
+            self.overflowed = true;
+        }
         self.waiting.push(msg);
+    }
+
+    /// Whether a rev-up is needed: a waiting message follows a gap in its sender's history, or
+    /// messages were dropped because the buffer was full. Asking resets the overflow mark.
+    pub fn waits_on_gap(&mut self, clock: &TreeClock) -> bool {
+        let overflowed = std::mem::take(&mut self.overflowed);
+        overflowed || self.waiting.iter().any(|m| follows_gap(clock, m))
     }
 
     /// Removes and returns the first (in arrival order) waiting message that is ready at
@@ -68,9 +94,9 @@ impl CausalBuffer {
     /// arrival order, re-scanning after each delivery. Returns the outcomes of the applied
     /// messages (duplicates included as [`Applied::Duplicate`] when they reach the SU-Set).
     ///
-    /// On an error (e.g. [`CoreError::OutOfOrder`]) the failing message is dropped, the rest
-    /// stay buffered, and the outcomes so far are lost with the error; the caller normally
-    /// clears the buffer and recovers by rev-up.
+    /// Messages that follow a gap wait (see [`CausalBuffer::waits_on_gap`]). On an error (a
+    /// malformed operation) the failing message is dropped, the rest stay buffered, and the
+    /// outcomes so far are lost with the error.
     pub fn receive<S: Store>(
         &mut self,
         msg: OperationMessage,
@@ -182,13 +208,33 @@ mod tests {
     }
 
     #[test]
-    fn a_fifo_gap_is_reported_and_the_rest_kept() {
+    fn a_fifo_gap_is_reported_and_the_message_waits_for_the_gap_to_fill() {
         let [mut a, mut b, _] = clones();
-        let _first = write(&mut b, "b1");
+        let first = write(&mut b, "b1");
         let second = write(&mut b, "b2");
         let mut buffer = CausalBuffer::new();
-        let err = buffer.receive(second, &mut a).unwrap_err();
-        assert_eq!(err.status(), 5005);
+        assert!(buffer.receive(second, &mut a).unwrap().is_empty());
+        assert!(buffer.waits_on_gap(a.clock()));
+        assert_eq!(buffer.len(), 1);
+        // The missing operation (from a rev-up, say) releases the waiting one.
+        assert_eq!(buffer.receive(first, &mut a).unwrap().len(), 2);
+        assert!(!buffer.waits_on_gap(a.clock()));
         assert!(buffer.is_empty());
+        assert!(a.state().contains(&t("b2")).unwrap());
+    }
+
+    #[test]
+    fn an_overflow_asks_for_a_rev_up_once() {
+        let [a, mut b, _] = clones();
+        let _first = write(&mut b, "b1");
+        let later: Vec<_> = (0..3).map(|i| write(&mut b, &format!("b{i}"))).collect();
+        let mut buffer = CausalBuffer::new();
+        for m in later {
+            buffer.push(m);
+        }
+        buffer.overflowed = true;
+        assert!(buffer.waits_on_gap(a.clock()));
+        buffer.waiting.clear();
+        assert!(!buffer.waits_on_gap(a.clock()));
     }
 }

@@ -1,8 +1,9 @@
 //! Convergence of simulated clones: random writes on 2–4 clones, delivered through causal
-//! buffers in random orders, with duplicates, fused operations (cut on receipt), partitions,
-//! restarts from the store and late snapshot joins. After full delivery every clone must hold
-//! the same triples with the same TIDs, and that state must equal a reference model of SU-Set
-//! semantics computed from the log of all operations.
+//! buffers in random orders, with duplicates, lost messages, fused operations (cut on receipt),
+//! partitions, restarts from the store, late snapshot joins and snapshot resets. Every rev-up must
+//! fill the requester's gaps completely. After full delivery every clone must hold the same
+//! triples with the same TIDs, and that state must equal a reference model of SU-Set semantics
+//! computed from the log of all operations.
 //!
 //! Cases: `PROPTEST_CASES` (proptest's default, 256, when unset).
 
@@ -43,6 +44,9 @@ enum Action {
     Deliver { to: usize, pick: usize, fifo: bool },
     /// Re-send an already sent message to a clone.
     Duplicate { to: usize, pick: usize },
+    /// Lose a pending packet to a clone (as MQTT does for a clone that is down): only rev-ups
+    /// can make up for it.
+    Lose { to: usize, pick: usize },
     /// Send a fusion of a run of a clone's own contiguous operations to another clone.
     Fuse {
         from: usize,
@@ -72,6 +76,7 @@ fn action(n: usize) -> impl Strategy<Value = Action> {
         8 => (0..n, any::<usize>(), prop::bool::weighted(0.8))
             .prop_map(|(to, pick, fifo)| Action::Deliver { to, pick, fifo }),
         1 => (0..n, any::<usize>()).prop_map(|(to, pick)| Action::Duplicate { to, pick }),
+        1 => (0..n, any::<usize>()).prop_map(|(to, pick)| Action::Lose { to, pick }),
         2 => (0..n, 0..n, any::<usize>(), any::<usize>(), 2usize..5)
             .prop_map(|(from, to, run, start, len)| Action::Fuse { from, to, run, start, len }),
         1 => (0..n, any::<bool>()).prop_map(|(clone, on)| Action::Partition { clone, on }),
@@ -201,25 +206,22 @@ impl Sim {
         let Some(suset) = clone.suset.as_mut() else {
             return;
         };
-        match clone.buffer.receive(msg, suset) {
-            Ok(applied) => {
-                for a in applied {
-                    if let m_ld_core::suset::Applied::Applied {
-                        resolution: Some(r),
-                        ..
-                    } = a
-                    {
-                        panic!("no constraints, yet a resolution {r:?}");
-                    }
-                }
+        let applied = clone.buffer.receive(msg, suset).unwrap();
+        for a in applied {
+            if let m_ld_core::suset::Applied::Applied {
+                resolution: Some(r),
+                ..
+            } = a
+            {
+                panic!("no constraints, yet a resolution {r:?}");
             }
-            Err(e) => {
-                assert_eq!(e.status(), 5005, "unexpected error {e}");
-                clone.buffer.clear();
-                if let Some(peer) = from {
-                    self.revup(to, peer);
-                }
-            }
+        }
+        // A FIFO gap (5005) is recovered as the engine does: the message waits, and a rev-up
+        // (here, from the message's sender) fills the gap.
+        if clone.buffer.waits_on_gap(suset.clock())
+            && let Some(peer) = from
+        {
+            self.revup(to, peer);
         }
     }
 
@@ -239,14 +241,23 @@ impl Sim {
             self.reset(to, peer);
             return;
         };
+        // A rev-up is the peer's promise that its operations fill every gap of the requester's
+        // history: applied in order from the requester's clock, none may be out of order.
+        let clone = &mut self.clones[to];
+        let suset = clone.suset.as_mut().unwrap();
+        let mut buffer = CausalBuffer::new();
         for msg in msgs {
-            let clone = &mut self.clones[to];
-            let suset = clone.suset.as_mut().unwrap();
-            if let Err(e) = clone.buffer.receive(msg, suset) {
-                assert_eq!(e.status(), 5005, "unexpected error {e}");
-                clone.buffer.clear();
+            let desc = format!("{} (prev {})", msg.op.time, msg.prev);
+            if let Err(e) = buffer.receive(msg, suset) {
+                panic!("rev-up of clone {to} from {peer} left a gap at {desc}: {e}");
             }
         }
+        assert!(
+            buffer.is_empty(),
+            "rev-up of clone {to} from {peer} left operations waiting for causes"
+        );
+        // Live messages that waited for the rev-up can go now.
+        clone.buffer.deliver(suset).unwrap();
     }
 
     fn deliver(&mut self, to: usize, pick: usize, fifo: bool) {
@@ -351,7 +362,9 @@ impl Sim {
         match suset.reset(snapshot.gwc, snapshot.agreed, triples, snapshot.operations) {
             Ok(reemit) => {
                 self.resets += 1;
-                self.clones[i].buffer.clear();
+                // As the engine does: what waited for the snapshot's operations can go now.
+                let clone = &mut self.clones[i];
+                clone.buffer.deliver(clone.suset.as_mut().unwrap()).unwrap();
                 for msg in reemit {
                     self.broadcast(i, &msg);
                 }
@@ -381,6 +394,14 @@ impl Sim {
                 start,
                 len,
             } => self.fuse(*from, *to, *run, *start, *len),
+            Action::Lose { to, pick } => {
+                let pending: Vec<usize> = (0..self.network.len())
+                    .filter(|&k| self.network[k].to == *to)
+                    .collect();
+                if !pending.is_empty() {
+                    self.network.remove(pending[pick % pending.len()]);
+                }
+            }
             Action::Partition { clone, on } => self.clones[*clone].partitioned = *on,
             Action::Restart { clone, peer } => self.restart(*clone, *peer),
             Action::Join { clone, from } => self.join(*clone, *from),

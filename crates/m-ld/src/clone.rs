@@ -468,15 +468,31 @@ impl<S: Store> Engine<S> {
     }
 
     /// Receives a remote operation: causal buffering, application, notification, and broadcast
-    /// of any constraint resolution. Returns `false` when the operation revealed a gap in our
-    /// history (5005): the caller must recover by rev-up. Fails, changing nothing, if the
+    /// of any constraint resolution. Returns `false` while received operations wait on a gap in
+    /// our history (5005): the caller must recover by rev-up (they stay buffered, for the rev-up
+    /// to release). Fails, changing nothing, if the
     /// operation uses a domain feature this engine does not implement: the caller must then
     /// [refuse](Inner::refuse) the domain.
     pub(crate) fn receive(&mut self, msg: OperationMessage) -> Result<bool, CoreError> {
         if let Some(e) = features::in_operation(&msg.op) {
             return Err(e);
         }
-        Ok(match self.causal.receive(msg, &mut self.suset) {
+        let desc = tracing::enabled!(tracing::Level::DEBUG)
+            .then(|| format!("{} (prev {})", msg.op.time, msg.prev));
+        self.causal.push(msg);
+        let filled = self.drain();
+        if !filled {
+            tracing::debug!(
+                "operations wait on a gap (last received {}): a rev-up is needed",
+                desc.unwrap_or_default()
+            );
+        }
+        Ok(filled)
+    }
+
+    /// Applies every buffered operation that is ready; `false` if some wait on a gap.
+    pub(crate) fn drain(&mut self) -> bool {
+        match self.causal.deliver(&mut self.suset) {
             Ok(outcomes) => {
                 for outcome in outcomes {
                     if let Applied::Applied { update, resolution } = outcome {
@@ -486,18 +502,10 @@ impl<S: Store> Engine<S> {
                         self.notify(update);
                     }
                 }
-                true
             }
-            Err(CoreError::OutOfOrder(why)) => {
-                tracing::info!("operation out of order ({why}): a rev-up is needed");
-                self.causal.clear();
-                false
-            }
-            Err(e) => {
-                tracing::warn!("remote operation dropped: {e}");
-                true
-            }
-        })
+            Err(e) => tracing::warn!("remote operation dropped: {e}"),
+        }
+        !self.causal.waits_on_gap(self.suset.clock())
     }
 
     pub(crate) fn status(&self) -> MeldStatus {

@@ -187,7 +187,7 @@ pub(crate) async fn connect<S: Store>(inner: Arc<Inner<S>>) {
     let mut attempt: u32 = 0;
     loop {
         while inner.recover_again.swap(false, SeqCst) {
-            match recover(&inner).await {
+            match recover(&inner, attempt).await {
                 Ok(()) => attempt = 0,
                 Err(MeldError::Core(e)) if e.unsupported_feature().is_some() => {
                     inner.refuse(&e);
@@ -218,8 +218,12 @@ pub(crate) async fn connect<S: Store>(inner: Arc<Inner<S>>) {
     }
 }
 
-/// One recovery attempt: rev-up, or snapshot when no peer can rev us up.
-async fn recover<S: Store>(inner: &Arc<Inner<S>>) -> Result<(), MeldError> {
+/// How many recovery attempts in a row may end with a gap before one takes a snapshot.
+const GAP_ATTEMPTS: u32 = 2;
+
+/// One recovery attempt (`attempt` failed before it): rev-up, or snapshot when no peer can rev
+/// us up.
+async fn recover<S: Store>(inner: &Arc<Inner<S>>, attempt: u32) -> Result<(), MeldError> {
     let Some(remotes) = inner.remotes.clone() else {
         return Ok(());
     };
@@ -230,10 +234,10 @@ async fn recover<S: Store>(inner: &Arc<Inner<S>>) -> Result<(), MeldError> {
     })?;
     match remotes.revup_from(&clock).await? {
         Some(revup) => match revup_with(inner, revup).await {
-            // The collaborator's journal could not fill our gap after all (a peer engine that
-            // serves rev-ups it cannot complete): a snapshot can.
-            Err(MeldError::Core(CoreError::OutOfOrder(why))) => {
-                tracing::info!("rev-up left a gap ({why}): recovering by snapshot");
+            // Rev-ups keep leaving a gap (perhaps a peer engine that serves rev-ups it cannot
+            // complete): a snapshot fills it.
+            Err(MeldError::Core(CoreError::OutOfOrder(why))) if attempt >= GAP_ATTEMPTS => {
+                tracing::info!("rev-ups left a gap ({why}): recovering by snapshot");
                 reset_with(inner, remotes.snapshot(false).await?).await?;
             }
             other => other?,
@@ -250,11 +254,11 @@ async fn recover<S: Store>(inner: &Arc<Inner<S>>) -> Result<(), MeldError> {
 /// Applies a rev-up's operations, then re-publishes what the collaborator had not seen.
 async fn revup_with<S: Store>(inner: &Inner<S>, revup: RemoteRevup) -> Result<(), MeldError> {
     let RemoteRevup { gwc, mut updates } = revup;
+    let mut filled = true;
     while let Some(msg) = updates.next().await {
         let msg = msg?;
-        if !inner.with_engine(|engine| Ok(engine.receive(msg)?))? {
-            return Err(CoreError::OutOfOrder("in a rev-up stream".into()).into());
-        }
+        tracing::trace!("rev-up operation {}<{}", msg.op.time, msg.prev);
+        filled = inner.with_engine(|engine| Ok(engine.receive(msg)?))?;
     }
     inner.with_engine(|engine| {
         let unseen = engine
@@ -265,7 +269,14 @@ async fn revup_with<S: Store>(inner: &Inner<S>, revup: RemoteRevup) -> Result<()
             engine.publish(&msg);
         }
         Ok(())
-    })
+    })?;
+    if filled {
+        Ok(())
+    } else {
+        // Operations still wait on a gap: they came live from a clone the collaborator had not
+        // heard from yet, or the collaborator could not fill it.
+        Err(CoreError::OutOfOrder("operations still wait on a gap after a rev-up".into()).into())
+    }
 }
 
 /// Replaces our data by a collaborator's snapshot, keeping (and re-publishing) our operations
@@ -295,6 +306,8 @@ async fn reset_with<S: Store>(inner: &Inner<S>, snapshot: RemoteSnapshot) -> Res
         for msg in updates {
             engine.receive(msg)?;
         }
+        // Operations that waited for what the snapshot brought can go now.
+        engine.drain();
         Ok(())
     })
 }
@@ -431,9 +444,13 @@ impl<S: Store> LocalClone for LocalHandle<S> {
                     return Ok(None);
                 };
                 tracing::debug!(
-                    "rev-up of {time}: {} operations, clock {}",
+                    "rev-up of {time}: {} operations, clock {}: {}",
                     ops.len(),
-                    engine.suset.clock()
+                    engine.suset.clock(),
+                    ops.iter()
+                        .map(|m| format!("{}<{}", m.op.time, m.prev))
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 );
                 Ok(Some(RemoteRevup {
                     gwc: engine.suset.gwc().clone(),

@@ -51,8 +51,9 @@ async fn main() -> Result<()> {
             return Ok(());
         }
     };
-    let _ = out.send(json!({"@type": "started"}));
+    // Subscribe before announcing the start, so that no update after it goes unreported.
     forward_updates(&clone, out.clone())?;
+    let _ = out.send(json!({"@type": "started"}));
     forward_status(&clone, out.clone())?;
     while let Some(line) = lines.next_line().await? {
         let Ok(command) = serde_json::from_str::<Value>(&line) else {
@@ -119,7 +120,9 @@ fn forward_updates(clone: &Clone, out: mpsc::UnboundedSender<Value>) -> Result<(
         while let Some(update) = follow.next().await {
             match update {
                 Ok(update) => {
-                    let _ = out.send(json!({"@type": "updated", "body": update.to_json()}));
+                    let body = update.to_json();
+                    tracing::debug!("updated {body}");
+                    let _ = out.send(json!({"@type": "updated", "body": body}));
                 }
                 Err(e) => tracing::error!("update stream failed: {e}"),
             }

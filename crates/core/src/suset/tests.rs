@@ -821,3 +821,32 @@ fn rev_up_is_refused_to_a_requester_lacking_what_preceded_the_journal() {
     }
     assert_eq!(all(&b), all(&c));
 }
+
+#[test]
+fn after_a_reset_rev_ups_do_not_skip_what_came_with_the_snapshot() {
+    // A resets from B while one of its own writes (a1) is unseen by B: A's journal keeps a1 but
+    // b1 and b2 arrive in the snapshot, not the journal. C, which has neither, must not be revved
+    // up by A alone: b3 (applied by A live) would follow a gap.
+    let mut a = genesis();
+    let mut b = join(&mut a);
+    let mut c = join(&mut a);
+    let a1 = commit(&mut a, ins(vec![t("a", "p", "1")]));
+    commit(&mut b, ins(vec![t("b", "p", "1")]));
+    commit(&mut b, ins(vec![t("b", "p", "2")]));
+    let (snapshot, triples) = snapshot_data(&mut b);
+    let reemit = a
+        .reset(snapshot.gwc, snapshot.agreed, triples, snapshot.operations)
+        .unwrap();
+    assert_eq!(reemit, vec![a1.message.clone()]);
+    let b3 = commit(&mut b, ins(vec![t("b", "p", "3")]));
+    a.apply(b3.message).unwrap();
+    match a.operations_since(c.clock()).unwrap() {
+        None => {}
+        Some(ops) => {
+            for msg in ops {
+                c.apply(msg).unwrap();
+            }
+            assert_eq!(all(&a), all(&c), "a rev-up must leave nothing out");
+        }
+    }
+}
