@@ -79,7 +79,47 @@ pub(crate) async fn start<S: Store + Clone>(
     if resumed && others {
         tokio::spawn(connect(Arc::clone(inner)));
     }
+    tokio::spawn(anti_entropy(Arc::downgrade(inner)));
     Ok(())
+}
+
+/// How often a live clone asks a peer for operations it may have missed, in network timeouts.
+const ANTI_ENTROPY_TIMEOUTS: u32 = 5;
+
+/// Asks a peer (the next, round-robin) for anything we missed, every few network timeouts while
+/// other clones are present. A broadcast lost while we were away is otherwise found only when a
+/// later operation from its author reveals the gap; if the author writes no more, and the peer
+/// we caught up from had not seen it either, we would miss it for good. Quiet: the status stays
+/// as it is unless the rev-up finds trouble, which starts a full recovery.
+async fn anti_entropy<S: Store>(inner: Weak<Inner<S>>) {
+    use std::sync::atomic::Ordering::SeqCst;
+    loop {
+        let period = match inner.upgrade() {
+            Some(inner) => inner.config.network_timeout * ANTI_ENTROPY_TIMEOUTS,
+            None => return,
+        };
+        tokio::time::sleep(period).await;
+        let Some(inner) = inner.upgrade() else { return };
+        let Ok(clock) = inner.with_engine(|engine| Ok(engine.suset.clock().clone())) else {
+            return;
+        };
+        let (Some(remotes), Some(true)) = (inner.remotes.clone(), *inner.presence.borrow()) else {
+            continue;
+        };
+        if inner.recovering.load(SeqCst) {
+            continue;
+        }
+        let trouble = match remotes.revup_from(&clock).await {
+            Ok(Some(revup)) => revup_with(&inner, revup).await.err(),
+            Ok(None) => Some(CoreError::UpdatesUnavailable.into()),
+            // Nobody answered: nothing to learn now.
+            Err(_) => None,
+        };
+        if let Some(e) = trouble {
+            tracing::info!("catching up ({e})");
+            tokio::spawn(connect(inner));
+        }
+    }
 }
 
 /// The clone state to run: resumed from the store, joined by snapshot, or a new genesis.

@@ -4,7 +4,14 @@
 // Test helpers may panic: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use m_ld::core::CoreError;
+use m_ld::core::clock::TreeClock;
+use m_ld::core::operation::OperationMessage;
+use m_ld::core::remotes::{LocalClone, RemoteRevup, RemoteSnapshot, Remotes};
 
 use m_ld::core::store::MemoryStore;
 use m_ld::{InProcessDomain, MeldClone, MeldConfig, MeldError};
@@ -158,4 +165,99 @@ async fn genesis_rules_are_enforced() {
     assert!(matches!(second, Err(MeldError::GenesisConflict)));
     let same_id = start(&hub, "a", false, MemoryStore::new()).await;
     assert!(same_id.is_err());
+}
+
+/// Remotes that lose the next operation broadcast to their clone, as MQTT does for a clone that
+/// is briefly away, with no presence change to tell anyone.
+struct Lossy {
+    inner: Arc<dyn Remotes>,
+    lose_next: Arc<AtomicBool>,
+}
+
+struct LossyLocal {
+    local: Arc<dyn LocalClone>,
+    lose_next: Arc<AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl LocalClone for LossyLocal {
+    fn id(&self) -> &str {
+        self.local.id()
+    }
+    fn operation(&self, msg: OperationMessage) {
+        if !self.lose_next.swap(false, Ordering::SeqCst) {
+            self.local.operation(msg);
+        }
+    }
+    fn presence(&self, others: Option<bool>) {
+        self.local.presence(others);
+    }
+    fn refuse(&self, error: CoreError) {
+        self.local.refuse(error);
+    }
+    async fn snapshot(&self, new_clock: bool) -> Result<RemoteSnapshot, CoreError> {
+        self.local.snapshot(new_clock).await
+    }
+    async fn revup_from(&self, time: &TreeClock) -> Result<Option<RemoteRevup>, CoreError> {
+        self.local.revup_from(time).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Remotes for Lossy {
+    async fn attach(&self, local: Arc<dyn LocalClone>) -> Result<(), CoreError> {
+        let lossy = LossyLocal {
+            local,
+            lose_next: Arc::clone(&self.lose_next),
+        };
+        self.inner.attach(Arc::new(lossy)).await
+    }
+    fn publish(&self, msg: &OperationMessage) -> Result<(), CoreError> {
+        self.inner.publish(msg)
+    }
+    async fn set_present(&self, present: bool) -> Result<(), CoreError> {
+        self.inner.set_present(present).await
+    }
+    async fn snapshot(&self, new_clock: bool) -> Result<RemoteSnapshot, CoreError> {
+        self.inner.snapshot(new_clock).await
+    }
+    async fn revup_from(&self, time: &TreeClock) -> Result<Option<RemoteRevup>, CoreError> {
+        self.inner.revup_from(time).await
+    }
+    async fn detach(&self) {
+        self.inner.detach().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_last_operation_is_caught_up_without_a_later_one() {
+    let hub = InProcessDomain::new();
+    let config = |id: &str, genesis| {
+        let mut config = MeldConfig::new(id, DOMAIN, genesis);
+        config.network_timeout = Duration::from_millis(100);
+        config
+    };
+    let a = MeldClone::open_with_remotes(MemoryStore::new(), hub.remotes("a"), config("a", true))
+        .await
+        .unwrap();
+    let lose_next = Arc::new(AtomicBool::new(false));
+    let lossy = Arc::new(Lossy {
+        inner: hub.remotes("b"),
+        lose_next: Arc::clone(&lose_next),
+    });
+    let b = MeldClone::open_with_remotes(MemoryStore::new(), lossy, config("b", false))
+        .await
+        .unwrap();
+    a.write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    converged(&[&a, &b]).await;
+    lose_next.store(true, Ordering::SeqCst);
+    a.write(&json!({"@id": "wilma", "name": "Wilma"}))
+        .await
+        .unwrap();
+    assert!(!lose_next.load(Ordering::SeqCst), "the operation was lost");
+    // No later operation reveals the gap: B must find it by itself.
+    let data = converged(&[&a, &b]).await;
+    assert_eq!(data.lines().count(), 2, "{data}");
 }

@@ -51,9 +51,11 @@ async fn main() -> Result<()> {
             return Ok(());
         }
     };
-    // Subscribe before announcing the start, so that no update after it goes unreported.
-    forward_updates(&clone, out.clone())?;
+    // Subscribe before announcing the start, so that no update after it goes unreported, but
+    // report updates only after the start (the orchestrator expects `started` first).
+    let follow = clone.follow()?;
     let _ = out.send(json!({"@type": "started"}));
+    forward_updates(follow, out.clone());
     forward_status(&clone, out.clone())?;
     while let Some(line) = lines.next_line().await? {
         let Ok(command) = serde_json::from_str::<Value>(&line) else {
@@ -114,8 +116,7 @@ async fn open(start: &Value) -> Result<Clone> {
     Ok(MeldClone::open_with_remotes(store, remotes, config).await?)
 }
 
-fn forward_updates(clone: &Clone, out: mpsc::UnboundedSender<Value>) -> Result<()> {
-    let mut follow = clone.follow()?;
+fn forward_updates(mut follow: m_ld::Follow, out: mpsc::UnboundedSender<Value>) {
     tokio::spawn(async move {
         while let Some(update) = follow.next().await {
             match update {
@@ -128,7 +129,6 @@ fn forward_updates(clone: &Clone, out: mpsc::UnboundedSender<Value>) -> Result<(
             }
         }
     });
-    Ok(())
 }
 
 fn forward_status(clone: &Clone, out: mpsc::UnboundedSender<Value>) -> Result<()> {
