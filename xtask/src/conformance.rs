@@ -35,7 +35,7 @@ runner(specs)(url).then(
 pub fn run(mixed: bool, specs: &[String]) -> Result<()> {
     let cache = target_dir().join("conformance");
     let node_dir = cache.join("node");
-    install_packages(&node_dir, mixed)?;
+    install_packages(&node_dir)?;
     std::fs::write(node_dir.join("runner.js"), RUNNER_JS)?;
     cargo(&["build", "-p", "m-ld-conformance", "--bins"], &[])?;
     let bin = target_dir().join("debug");
@@ -112,12 +112,11 @@ fn selection(spec: &str) -> String {
 }
 
 /// Installs the pinned packages into `dir` unless they already are.
-fn install_packages(dir: &Path, mixed: bool) -> Result<()> {
+fn install_packages(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let mut packages: Vec<&(&str, &str)> = SUITE_PACKAGES.iter().collect();
-    if mixed {
-        packages.extend(JS_ENGINE_PACKAGES);
-    }
+    // The JS engine too, even for a run without it: one manifest, so that switching between mixed
+    // and unmixed runs never reinstalls.
+    let packages: Vec<&(&str, &str)> = SUITE_PACKAGES.iter().chain(JS_ENGINE_PACKAGES).collect();
     let deps: Vec<String> = packages
         .iter()
         .map(|(name, version)| format!("    \"{name}\": \"{version}\""))
