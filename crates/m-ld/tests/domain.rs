@@ -256,7 +256,14 @@ async fn a_lost_last_operation_is_caught_up_without_a_later_one() {
     a.write(&json!({"@id": "wilma", "name": "Wilma"}))
         .await
         .unwrap();
-    assert!(!lose_next.load(Ordering::SeqCst), "the operation was lost");
+    // The hub may deliver asynchronously: wait until B has lost the operation.
+    for _ in 0..500 {
+        if !lose_next.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!lose_next.load(Ordering::SeqCst), "the operation never reached B");
     // No later operation reveals the gap: B must find it by itself.
     let data = converged(&[&a, &b]).await;
     assert_eq!(data.lines().count(), 2, "{data}");
