@@ -9,6 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+mod bench_compare;
 mod conformance;
 
 #[derive(Parser)]
@@ -34,12 +35,16 @@ enum Cmd {
         /// Spec selections: `1` for all start specs, `1/3` for one file, `2` for chaos, ...
         specs: Vec<String>,
     },
+    /// Runs the replication workloads on this engine and on m-ld-js 0.10 side by side, on one
+    /// broker, and prints the medians with their ratio.
+    BenchCompare(bench_compare::Args),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Cmd::Ci { proptest_cases } => ci(proptest_cases),
         Cmd::TestConformance { mixed, specs } => conformance::run(mixed, &specs),
+        Cmd::BenchCompare(args) => bench_compare::run(args),
     }
 }
 

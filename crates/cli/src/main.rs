@@ -14,7 +14,9 @@
 //! - `{"request": N, "ok": true}` after a write, `{"request": N, "subjects": [...]}` after a read;
 //! - `{"request": N, "error": {"status": code, "message": text}}` for a request that failed;
 //! - `{"update": {...}}` for each update to the data, local or from other clones (the m-ld
-//!   `MeldUpdate` shape); a local write's update follows its acknowledgement.
+//!   `MeldUpdate` shape); a local write's update follows its acknowledgement;
+//! - `{"error": {"status": code, "message": text}}` alone if the clone cannot start (for example
+//!   5034 when another process has the `--data` directory open); the exit status is then 1.
 //!
 //! A malformed line gets an error line and the session goes on. Blank lines are skipped.
 
@@ -45,6 +47,10 @@ struct Args {
     /// Needs the `rocksdb` feature.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Keep at most this many journal entries (default: all). Peers further behind catch up by
+    /// snapshot instead of rev-up.
+    #[arg(long)]
+    retain: Option<u64>,
     /// A JSON-LD context for the app, as a JSON object.
     #[arg(long, value_parser = parse_json)]
     context: Option<Value>,
@@ -97,6 +103,9 @@ async fn main() -> Result<()> {
     };
     let mut config = MeldConfig::new(&args.id, &args.domain, false);
     config.context = args.context.clone();
+    if let Some(keep) = args.retain {
+        config.journal.admin.retention = m_ld::core::suset::Retention::Entries(keep);
+    }
     match &args.data {
         None => {
             let started =
@@ -117,10 +126,7 @@ async fn serve_durable(
     args: &Args,
 ) -> Result<()> {
     use m_ld::store_rocks::{RocksOptions, RocksStore};
-    let store = || {
-        RocksStore::open(path, RocksOptions::default())
-            .map_err(|e| MeldError::Core(m_ld::core::CoreError::Store(Box::new(e))))
-    };
+    let store = || RocksStore::open(path, RocksOptions::default()).map_err(MeldError::from);
     let started = network::start(network, genesis, config, store).await;
     serve(report_start(started).await?, args).await
 }

@@ -54,3 +54,82 @@ fn answers_requests_and_prints_updates_in_order() {
     assert_eq!(lines[5]["error"]["status"], json!(5011));
     assert_eq!(lines.len(), 6);
 }
+
+/// With `--data`, the clone lives in a RocksDB directory: it resumes from there, and a second
+/// process opening it meanwhile fails with 5034 "Clone data is locked".
+#[cfg(feature = "rocksdb")]
+#[test]
+fn data_directory_resumes_and_is_locked_while_open() {
+    use std::io::{BufRead, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("clone");
+    let data = data.to_str().unwrap();
+    let mut holder = Command::new(env!("CARGO_BIN_EXE_mld"))
+        .args([
+            "--alone",
+            "--domain",
+            "test.example.org",
+            "--data",
+            data,
+            "--retain",
+            "10",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = holder.stdin.take().unwrap();
+    let mut output = BufReader::new(holder.stdout.take().unwrap());
+    let mut line = String::new();
+    output.read_line(&mut line).unwrap();
+    assert!(line.contains("status"), "{line}");
+    input
+        .write_all(b"{\"@id\":\"fred\",\"name\":\"Fred\"}\n")
+        .unwrap();
+    input.flush().unwrap();
+    line.clear();
+    output.read_line(&mut line).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&line).unwrap(),
+        json!({"ok": true, "request": 1})
+    );
+
+    // A second process is refused while the first holds the directory.
+    let second = Command::new(env!("CARGO_BIN_EXE_mld"))
+        .args(["--alone", "--domain", "test.example.org", "--data", data])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let refused: Value =
+        serde_json::from_str(String::from_utf8(second.stdout).unwrap().trim()).unwrap();
+    assert_eq!(refused["error"]["status"], json!(5034), "{refused}");
+
+    drop(input);
+    assert!(holder.wait().unwrap().success());
+
+    // Once it has closed, the data is there for the next process.
+    let mut next = Command::new(env!("CARGO_BIN_EXE_mld"))
+        .args(["--alone", "--domain", "test.example.org", "--data", data])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    next.stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"@describe\":\"fred\"}\n")
+        .unwrap();
+    let out = next.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines[1],
+        json!({"subjects": [{"@id": "fred", "name": "Fred"}], "request": 1})
+    );
+}

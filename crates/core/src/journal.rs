@@ -51,6 +51,35 @@ pub(crate) fn put_past_operation(
     Ok(())
 }
 
+/// Removes the entry at local `tick`, whose operation has TID `tid`, and its TID index.
+pub(crate) fn delete_entry(batch: &mut Batch, tick: u64, tid: &Tid) {
+    batch.delete(keys::u64_key(keys::JOURNAL, tick));
+    batch.delete(keys::tid_key(keys::TID_TICK, tid));
+}
+
+/// Removes the past operation with TID `tid`.
+pub(crate) fn delete_past_operation(batch: &mut Batch, tid: &Tid) {
+    batch.delete(keys::tid_key(keys::PAST_OP, tid));
+}
+
+/// Every past operation's TID with its author's time, in key order.
+/// Only the head of each operation is read (the first fields of [`Operation::encode`]'s form),
+/// so that large fused operations are not decoded.
+pub(crate) fn past_times<'a, T: StoreSnapshot>(
+    snap: &'a T,
+) -> impl Iterator<Item = Result<(Tid, TreeClock), CoreError>> + 'a {
+    snap.scan_prefix(&[keys::PAST_OP]).map(|r| {
+        let (k, v) = r?;
+        let tid = Tid::from_bytes(k.get(1..).unwrap_or_default())
+            .map_err(|_| CoreError::Corrupt("bad past operation key".into()))?;
+        let input = &mut &v[..];
+        let _flags = keys::read_u8(input)?;
+        let _from = keys::read_varint(input)?;
+        let time = crate::operation::clock_from_bytes(keys::read_lp(input)?)?;
+        Ok((tid, time))
+    })
+}
+
 fn decode_entry(tick: u64, bytes: &[u8], ns: &NsTable) -> Result<JournalEntry, CoreError> {
     let mut input = bytes;
     let prev = keys::read_varint(&mut input)?;
@@ -74,6 +103,40 @@ pub(crate) fn entry<T: StoreSnapshot>(
         Some(bytes) => decode_entry(tick, &bytes, ns).map(Some),
         None => Ok(None),
     }
+}
+
+/// The entries with a local tick greater than `after`, in local order, each with the size of
+/// its stored form (its footprint).
+pub(crate) fn sized_entries_after<'a, T: StoreSnapshot>(
+    snap: &'a T,
+    after: u64,
+    ns: &'a NsTable,
+) -> impl Iterator<Item = Result<(JournalEntry, usize), CoreError>> + 'a {
+    let end = [keys::JOURNAL + 1];
+    let start = match after.checked_add(1) {
+        Some(first) => keys::u64_key(keys::JOURNAL, first),
+        None => end.to_vec(),
+    };
+    snap.scan_range(&start, Some(&end)).map(move |r| {
+        let (k, v) = r?;
+        let entry = decode_entry(keys::read_u64_key(&k)?, &v, ns)?;
+        Ok((entry, v.len()))
+    })
+}
+
+/// The local ticks of the entries with a local tick greater than `after`, in local order,
+/// without decoding them.
+pub(crate) fn ticks_after<'a, T: StoreSnapshot>(
+    snap: &'a T,
+    after: u64,
+) -> impl Iterator<Item = Result<u64, CoreError>> + 'a {
+    let end = [keys::JOURNAL + 1];
+    let start = match after.checked_add(1) {
+        Some(first) => keys::u64_key(keys::JOURNAL, first),
+        None => end.to_vec(),
+    };
+    snap.scan_range(&start, Some(&end))
+        .map(|r| keys::read_u64_key(&r?.0))
 }
 
 /// The entries with a local tick greater than `after`, in local order.

@@ -18,6 +18,8 @@ pub mod constraint;
 pub mod features;
 pub mod journal;
 pub(crate) mod keys;
+pub mod list;
+pub mod lseq;
 pub mod operation;
 pub mod remotes;
 pub mod store;

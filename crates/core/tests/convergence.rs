@@ -1,7 +1,8 @@
 //! Convergence of simulated clones: random writes on 2–4 clones, delivered through causal
 //! buffers in random orders, with duplicates, lost messages, fused operations (cut on receipt),
-//! partitions, restarts from the store, late snapshot joins and snapshot resets. Every rev-up must
-//! fill the requester's gaps completely. After full delivery every clone must hold the same
+//! partitions, restarts from the store, late snapshot joins, snapshot resets, and journal
+//! compaction (fusion of contiguous entries, truncation past a random retention). Every rev-up
+//! must fill the requester's gaps completely. After full delivery every clone must hold the same
 //! triples with the same TIDs, and that state must equal a reference model of SU-Set semantics
 //! computed from the log of all operations.
 //!
@@ -16,7 +17,7 @@ use m_ld_core::causal::CausalBuffer;
 use m_ld_core::clock::Tid;
 use m_ld_core::operation::OperationMessage;
 use m_ld_core::store::MemoryStore;
-use m_ld_core::suset::{Patch, SuSet};
+use m_ld_core::suset::{JournalAdmin, Patch, Retention, SuSet};
 use oxrdf::{Literal, NamedNode, Triple};
 use proptest::prelude::*;
 
@@ -64,6 +65,13 @@ enum Action {
     /// Replace a clone's data by a snapshot of another (recovery when rev-up is impossible),
     /// re-emitting what the snapshot lacks.
     Reset { clone: usize, from: usize },
+    /// Administer a clone's journal: fuse contiguous entries up to a footprint (0: no fusion),
+    /// then drop all but `keep` entries, among those every other clone has seen.
+    Compact {
+        clone: usize,
+        keep: u64,
+        footprint: usize,
+    },
 }
 
 fn action(n: usize) -> impl Strategy<Value = Action> {
@@ -83,6 +91,8 @@ fn action(n: usize) -> impl Strategy<Value = Action> {
         1 => (0..n, 0..n).prop_map(|(clone, peer)| Action::Restart { clone, peer }),
         1 => (1..n, 0..n).prop_map(|(clone, from)| Action::Join { clone, from }),
         1 => (0..n, 0..n).prop_map(|(clone, from)| Action::Reset { clone, from }),
+        2 => (0..n, 0u64..4, prop_oneof![Just(0usize), 1usize..400, Just(usize::MAX)])
+            .prop_map(|(clone, keep, footprint)| Action::Compact { clone, keep, footprint }),
     ]
 }
 
@@ -112,6 +122,9 @@ struct Sim {
     log: Vec<OperationMessage>,
     /// Successful resets (for the test's own sanity).
     resets: usize,
+    /// Entries dropped by fusion and by truncation (for the test's own sanity).
+    fused: usize,
+    truncated: usize,
 }
 
 type State = BTreeMap<String, BTreeSet<Tid>>;
@@ -133,6 +146,8 @@ impl Sim {
             network: Vec::new(),
             log: Vec::new(),
             resets: 0,
+            fused: 0,
+            truncated: 0,
         }
     }
 
@@ -373,6 +388,57 @@ impl Sim {
         }
     }
 
+    /// Fuses clone `i`'s journal, then truncates it to `keep` entries, never dropping an entry
+    /// that a running clone has not seen: an operation dropped before every clone has it would
+    /// be unrecoverable (no rev-up serves it, and snapshots cannot carry it to a clone that has
+    /// dropped operations of its own). Rev-ups from before the start still fail, and those
+    /// clones recover by snapshot reset.
+    fn compact(&mut self, i: usize, keep: u64, footprint: usize) {
+        if !self.running(i) {
+            return;
+        }
+        let fuse = JournalAdmin {
+            retention: Retention::All,
+            max_entry_footprint: footprint,
+        };
+        let suset = self.clones[i].suset.as_mut().unwrap();
+        let before = state_of(suset);
+        self.fused += suset.compact_journal(&fuse).unwrap().fused;
+        let start = suset.journal_start();
+        let journal: Vec<_> = suset
+            .journal()
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.tick > start)
+            .collect();
+        let others: Vec<_> = (0..self.clones.len())
+            .filter(|&c| c != i && self.running(c))
+            .map(|c| self.clones[c].suset.as_ref().unwrap().clock().clone())
+            .collect();
+        let seen = journal
+            .iter()
+            .take_while(|e| others.iter().all(|c| !c.any_lt(&e.message.op.time)))
+            .count() as u64;
+        let keep = keep.max(journal.len() as u64 - seen);
+        let suset = self.clones[i].suset.as_mut().unwrap();
+        let done = suset
+            .compact_journal(&JournalAdmin {
+                retention: Retention::Entries(keep),
+                max_entry_footprint: 0,
+            })
+            .unwrap();
+        assert_eq!(state_of(suset), before, "compaction changed the data");
+        self.truncated += done.truncated;
+        let left = suset
+            .journal()
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.tick > done.start)
+            .count() as u64;
+        assert_eq!(left, keep.min(journal.len() as u64));
+        assert!(suset.journal().unwrap().iter().all(|e| e.tick > done.start));
+    }
+
     fn run(&mut self, action: &Action) {
         match action {
             Action::Write {
@@ -406,6 +472,11 @@ impl Sim {
             Action::Restart { clone, peer } => self.restart(*clone, *peer),
             Action::Join { clone, from } => self.join(*clone, *from),
             Action::Reset { clone, from } => self.reset(*clone, *from),
+            Action::Compact {
+                clone,
+                keep,
+                footprint,
+            } => self.compact(*clone, *keep, *footprint),
         }
     }
 
@@ -494,6 +565,9 @@ proptest! {
             sim.run(action);
         }
         sim.settle();
+        if std::env::var_os("CONVERGENCE_STATS").is_some() {
+            eprintln!("STATS resets={} fused={} truncated={}", sim.resets, sim.fused, sim.truncated);
+        }
         let model = sim.model();
         for (i, clone) in sim.clones.iter().enumerate() {
             let state = state_of(clone.suset.as_ref().unwrap());

@@ -7,6 +7,7 @@
 
 use crate::context::{Context, TermDefinition, TypeMapping};
 use crate::error::{JrqlError, abridge};
+use crate::list;
 use crate::ns;
 use crate::value::{
     boolean_literal, canonical_double, json_literal, number_lexical_for, number_literal,
@@ -281,24 +282,143 @@ impl<'c> Translator<'c> {
             }
             None => {}
         }
+        self.properties(&id, object, mode, update, out)?;
+        Ok(Some(id))
+    }
+
+    /// Translates the properties of a subject (all keys but `@id`) whose identity is `id`.
+    fn properties(
+        &mut self,
+        id: &TermPattern,
+        object: &Map<String, Value>,
+        mode: Mode,
+        update: bool,
+        out: &mut Patterns,
+    ) -> Result<(), JrqlError> {
         for (key, value) in object {
             if key == "@id" {
                 continue;
             }
-            let predicate = if key == "@type" {
-                NamedNodePattern::NamedNode(NamedNode::new_unchecked(ns::RDF_TYPE))
-            } else {
-                match self.vocab_term(key)? {
+            if key == "@list" {
+                self.list(id, value, mode, update, out)?;
+                continue;
+            }
+            let predicate = match key.as_str() {
+                "@type" => NamedNodePattern::NamedNode(NamedNode::new_unchecked(ns::RDF_TYPE)),
+                "@item" => NamedNodePattern::NamedNode(NamedNode::new_unchecked(list::ITEM)),
+                "@index" => NamedNodePattern::NamedNode(NamedNode::new_unchecked(list::INDEX)),
+                _ => match self.vocab_term(key)? {
                     TermPattern::Variable(v) => NamedNodePattern::Variable(v),
                     TermPattern::NamedNode(n) => NamedNodePattern::NamedNode(n),
                     _ => return Err(JrqlError::bad(format!("{key:?} is not a property"))),
-                }
+                },
             };
             let ctx = self.ctx;
             let def = ctx.term(key);
-            self.values(&id, key, &predicate, def, value, mode, update, out)?;
+            self.values(id, key, &predicate, def, value, mode, update, out)?;
         }
-        Ok(Some(id))
+        Ok(())
+    }
+
+    /// Translates a `@list` value of the list subject `list` (m-ld-js `SubjectQuads.listQuads`).
+    ///
+    /// Every item is a slot `S`, with `list KEY S` and `S @item value`. When writing, `KEY` is
+    /// the intermediate predicate of the index (`data:application/mld-li,i[,j]`), which the
+    /// engine turns into a position; when matching, it is a variable (to be bound to the
+    /// position predicate) and the slot's entailed `@index` is matched too. A variable index
+    /// `?i` names hidden variables for its key and slot, so that the same `?i` in `@delete`
+    /// and `@insert` refers to the same position.
+    fn list(
+        &mut self,
+        list_id: &TermPattern,
+        value: &Value,
+        mode: Mode,
+        update: bool,
+        out: &mut Patterns,
+    ) -> Result<(), JrqlError> {
+        for (index, item) in list::list_items(value, mode == Mode::Load)? {
+            let slot = as_slot(item);
+            let given_id = match crate::algebra::get(&slot, "@id") {
+                Some(Value::String(id)) => Some(self.id_term(id)?),
+                Some(other) => {
+                    return Err(JrqlError::bad(format!(
+                        "@id must be a string, found {}",
+                        abridge(other)
+                    )));
+                }
+                None => None,
+            };
+            let sub_var = |name: &str, part: &str| {
+                Variable::new_unchecked(format!("{HIDDEN_PREFIX}{name}-{part}"))
+            };
+            let (key, slot_id, index_value) = match index {
+                list::ListIndex::Var(name) => {
+                    let variable = match name {
+                        Some(name) => self.variable(&format!("?{name}")).ok_or_else(|| {
+                            JrqlError::bad(format!("list index ?{name} is not a variable"))
+                        })?,
+                        None => self.fresh(),
+                    };
+                    let name = variable.as_str().to_string();
+                    let slot_id =
+                        given_id.unwrap_or_else(|| TermPattern::Variable(sub_var(&name, "slotId")));
+                    (
+                        NamedNodePattern::Variable(sub_var(&name, "listKey")),
+                        slot_id,
+                        TermPattern::Variable(variable),
+                    )
+                }
+                list::ListIndex::At(i, sub) => {
+                    let number = TermPattern::Literal(Literal::new_typed_literal(
+                        i.to_string(),
+                        NamedNode::new_unchecked(ns::XSD_INTEGER),
+                    ));
+                    match mode {
+                        Mode::Load => (
+                            NamedNodePattern::NamedNode(NamedNode::new_unchecked(
+                                list::index_key_iri(i, sub),
+                            )),
+                            given_id.unwrap_or_else(|| TermPattern::Variable(self.skolem_var())),
+                            number,
+                        ),
+                        Mode::Match => {
+                            let key = match &given_id {
+                                Some(TermPattern::Variable(v)) => sub_var(v.as_str(), "listKey"),
+                                _ => self.fresh(),
+                            };
+                            let slot_id =
+                                given_id.unwrap_or_else(|| TermPattern::Variable(self.fresh()));
+                            (NamedNodePattern::Variable(key), slot_id, number)
+                        }
+                    }
+                }
+            };
+            self.push(
+                out,
+                update,
+                TriplePattern {
+                    subject: list_id.clone(),
+                    predicate: key,
+                    object: slot_id.clone(),
+                },
+                None,
+            );
+            self.properties(&slot_id, &slot, mode, update, out)?;
+            // The index is entailed: only ever matched, never written.
+            if mode == Mode::Match && !slot.contains_key("@index") {
+                out.triples.push(PatternTriple {
+                    triple: TriplePattern {
+                        subject: slot_id,
+                        predicate: NamedNodePattern::NamedNode(NamedNode::new_unchecked(
+                            list::INDEX,
+                        )),
+                        object: index_value,
+                    },
+                    before: None,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn push(
@@ -343,12 +463,6 @@ impl<'c> Translator<'c> {
                         )));
                     }
                     return self.values(subject, key, predicate, def, set, mode, update, out);
-                }
-                if object.contains_key("@list") {
-                    return Err(JrqlError::unsupported(
-                        "@list",
-                        format!("lists are not yet supported (property {key:?})"),
-                    ));
                 }
                 if let Some(operators) = inline_constraint(object) {
                     return self
@@ -699,6 +813,24 @@ pub(crate) fn inline_constraint(object: &Map<String, Value>) -> Option<Vec<(&Str
     (!operators.is_empty()).then_some(operators)
 }
 
+/// A list item as a slot subject: an object with `@item` is already one; a nested array is a
+/// nested list; anything else is the slot's item.
+fn as_slot(item: &Value) -> Map<String, Value> {
+    let mut slot = Map::new();
+    match item {
+        Value::Object(object) if object.contains_key("@item") => return object.clone(),
+        Value::Array(_) => {
+            let mut nested = Map::new();
+            nested.insert("@list".into(), item.clone());
+            slot.insert("@item".into(), Value::Object(nested));
+        }
+        other => {
+            slot.insert("@item".into(), other.clone());
+        }
+    }
+    slot
+}
+
 /// Rejects subject keys this engine does not support, naming them (5011).
 fn check_subject_key(key: &str) -> Result<(), JrqlError> {
     if !key.starts_with('@') {
@@ -710,9 +842,7 @@ fn check_subject_key(key: &str) -> Result<(), JrqlError> {
             "@context",
             "nested contexts are not supported; put @context at the top level",
         )),
-        "@list" | "@item" | "@index" => {
-            Err(JrqlError::unsupported(key, "lists are not yet supported"))
-        }
+        "@list" | "@item" | "@index" => Ok(()),
         "@value" | "@language" | "@set" => {
             Err(JrqlError::bad(format!("{key} is not allowed in a subject")))
         }

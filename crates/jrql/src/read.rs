@@ -9,8 +9,9 @@ use crate::context::Context;
 use crate::error::{JrqlError, abridge};
 use crate::eval::{ask as eval_ask, for_each_solution};
 use crate::graph::Graph;
+use crate::list;
 use crate::pattern::Translator;
-use crate::render::{render_object, render_subject};
+use crate::render::{render_object, render_subject, term_order};
 use oxrdf::{NamedNode, NamedOrBlankNode, Term, Triple};
 use serde_json::{Map, Value};
 use spargebra::term::TermPattern;
@@ -103,20 +104,50 @@ fn describe_one<G: Graph + ?Sized>(
     ctx: &Context,
     id: &NamedNode,
 ) -> Result<Option<Value>, JrqlError> {
+    let graph_error = |e: G::Error| JrqlError::Graph(Box::new(e));
     let triples: Vec<Triple> = graph
         .triples(Some(id), None, None)
         .collect::<Result<_, _>>()
-        .map_err(|e| JrqlError::Graph(Box::new(e)))?;
+        .map_err(graph_error)?;
     if triples.is_empty() {
         return Ok(None);
     }
-    let mut properties: Vec<_> = triples.iter().map(|t| (&t.predicate, &t.object)).collect();
+    // A list's positions are rendered as its `@list`, in position order, with the slots'
+    // items (m-ld-js `JrqlGraph.describe1`); a position whose slot has no item is omitted.
+    let item = NamedNode::new_unchecked(list::ITEM);
+    let mut properties = Vec::with_capacity(triples.len());
+    let mut items: Vec<(&str, Term)> = Vec::new();
+    for t in &triples {
+        if t.predicate.as_str().starts_with(list::POS_ID_PREFIX)
+            && let Term::NamedNode(slot) = &t.object
+        {
+            for found in graph.triples(Some(slot), Some(&item), None) {
+                items.push((t.predicate.as_str(), found.map_err(graph_error)?.object));
+            }
+            continue;
+        }
+        properties.push((&t.predicate, &t.object));
+    }
     let subject_id = NamedOrBlankNode::NamedNode(id.clone());
-    Ok(render_subject(
-        ctx,
-        crate::render::render_subject_id(ctx, &subject_id),
-        &mut properties,
-    ))
+    let id = crate::render::render_subject_id(ctx, &subject_id);
+    if items.is_empty() {
+        return Ok(render_subject(ctx, id, &mut properties));
+    }
+    items.sort_by(|a, b| a.0.cmp(b.0).then_with(|| term_order(&a.1, &b.1)));
+    let list: Vec<Value> = items
+        .iter()
+        .map(|(_, item)| render_object(ctx, item, None))
+        .collect();
+    let mut subject = match render_subject(ctx, id.clone(), &mut properties) {
+        Some(Value::Object(subject)) => subject,
+        _ => {
+            let mut subject = Map::new();
+            subject.insert("@id".into(), Value::String(id));
+            subject
+        }
+    };
+    subject.insert("@list".into(), Value::Array(list));
+    Ok(Some(Value::Object(subject)))
 }
 
 const DESCRIBE_KEYS: [&str; 7] = [

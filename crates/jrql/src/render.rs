@@ -6,6 +6,7 @@
 
 use crate::context::{Context, TermDefinition, TypeMapping};
 use crate::hash::IndexedSet;
+use crate::list;
 use crate::ns;
 use crate::value::{inline_json, parse_json_literal};
 use oxrdf::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
@@ -52,6 +53,78 @@ pub fn render_subjects(triples: &[Triple], ctx: &Context) -> Vec<Value> {
         let run = &mut properties[start[g]..start[g + 1]];
         if let Some(rendered) = render_subject_with(ctx, id, run, &mut keys) {
             subjects.push(rendered);
+        }
+    }
+    subjects
+}
+
+/// [`render_subjects`], with list positions shown as m-ld-js shows them in updates
+/// (features.md §1.10): each triple of `positions` (a list's position of a slot) is rendered
+/// under its list's `@list`, keyed by its index. With a sub-index (inserted positions), the
+/// key holds an array of the slots inserted there, in sub-index order; without (deleted
+/// positions), the slot itself. Positions not among `triples` are ignored.
+pub fn render_update_subjects(
+    triples: &[Triple],
+    ctx: &Context,
+    positions: &[(Triple, usize, Option<usize>)],
+) -> Vec<Value> {
+    if positions.is_empty() {
+        return render_subjects(triples, ctx);
+    }
+    let keyed: std::collections::HashSet<&Triple> = positions
+        .iter()
+        .map(|(t, _, _)| t)
+        .filter(|t| triples.contains(t))
+        .collect();
+    let rest: Vec<Triple> = triples
+        .iter()
+        .filter(|t| !keyed.contains(t))
+        .cloned()
+        .collect();
+    let mut subjects = render_subjects(&rest, ctx);
+    let mut ordered: Vec<&(Triple, usize, Option<usize>)> = positions
+        .iter()
+        .filter(|(t, _, _)| keyed.contains(t))
+        .collect();
+    ordered.sort_by_key(|(_, index, sub)| (*index, *sub));
+    for (triple, index, sub) in ordered {
+        let id = render_subject_id(ctx, &triple.subject);
+        let found = subjects
+            .iter()
+            .position(|s| s.get("@id").and_then(Value::as_str) == Some(id.as_str()));
+        let at = match found {
+            Some(at) => at,
+            None => {
+                let mut subject = Map::new();
+                subject.insert("@id".into(), Value::String(id));
+                subjects.push(Value::Object(subject));
+                subjects.len() - 1
+            }
+        };
+        let Some(subject) = subjects[at].as_object_mut() else {
+            continue;
+        };
+        let list = subject
+            .entry("@list")
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Some(list) = list.as_object_mut() else {
+            continue;
+        };
+        let slot = render_object(ctx, &triple.object, None);
+        let key = index.to_string();
+        match (sub, list.get_mut(&key)) {
+            (Some(_), Some(Value::Array(slots))) => slots.push(slot),
+            (Some(_), _) => {
+                list.insert(key, Value::Array(vec![slot]));
+            }
+            (None, Some(Value::Array(slots))) => slots.push(slot),
+            (None, Some(existing)) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, slot]);
+            }
+            (None, None) => {
+                list.insert(key, slot);
+            }
         }
     }
     subjects
@@ -252,9 +325,21 @@ fn render_property_with<'p>(
             Value::String(ctx.compact_iri(class.as_str(), true)),
         );
     }
+    if let Some(keyword) = list_keyword(predicate.as_str()) {
+        return (keyword.into(), render_object(ctx, object, None));
+    }
     let (key, def) = keys.select(ctx, predicate, object);
     let value = render_object(ctx, object, def);
     (key, value)
+}
+
+/// The json-rql keyword for a list slot's predicate (`@item`, `@index`), if it is one.
+fn list_keyword(predicate: &str) -> Option<&'static str> {
+    match predicate {
+        list::ITEM => Some("@item"),
+        list::INDEX => Some("@index"),
+        _ => None,
+    }
 }
 
 /// JSON-LD term selection, reduced: a term for the predicate whose coercion matches the value

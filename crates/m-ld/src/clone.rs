@@ -28,6 +28,7 @@ use tokio::sync::{broadcast, watch};
 use crate::genid::GenId;
 use crate::rdf::{self, RdfFormat};
 use crate::state::{MeldReadState, StateGraph};
+use crate::update::Notice;
 use crate::{MeldConfig, MeldError, MeldStatus, MeldUpdate};
 
 /// A clone of a m-ld domain. Cheap to clone (a handle); all handles share one clone.
@@ -70,6 +71,8 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) recover_again: std::sync::atomic::AtomicBool,
     /// The unsupported domain feature that made the clone leave its domain, if it did.
     refused: std::sync::OnceLock<String>,
+    /// The configured data constraints, installed on the SU-Set when the engine runs.
+    constraints: Vec<Arc<dyn m_ld_core::constraint::Constraint>>,
 }
 
 /// The lifecycle of a clone's engine.
@@ -88,7 +91,9 @@ pub(crate) struct Engine<S: Store> {
     pub(crate) suset: SuSet<S>,
     pub(crate) causal: CausalBuffer,
     genid: GenId,
-    updates: broadcast::Sender<Arc<suset::Update>>,
+    /// The list position site: the clone id (protocol §6.2).
+    site: String,
+    updates: broadcast::Sender<Arc<Notice>>,
     status: watch::Sender<MeldStatus>,
     remotes: Option<Arc<dyn Remotes>>,
     /// Whether this clone has declared itself present on the domain.
@@ -97,6 +102,13 @@ pub(crate) struct Engine<S: Store> {
     pub(crate) outdated: bool,
     /// What the remotes last said of other clones.
     pub(crate) others: Option<bool>,
+    /// The local tick of the first operation that could not be handed to the remotes. Later
+    /// ones (writes and constraint resolutions) are then held back in the journal until a
+    /// recovery re-publishes them all in order, so that no peer sees an operation before its
+    /// predecessors (m-ld-js likewise delays new operations until missed ones are sent).
+    pub(crate) unsent: Option<u64>,
+    /// Runs journal administration every few entries.
+    clerk: crate::journal::Clerk,
 }
 
 impl MeldClone<MemoryStore> {
@@ -144,6 +156,7 @@ impl<S: Store> Inner<S> {
             &config.domain,
             config.context.as_ref(),
         )?);
+        let constraints = crate::constraints::build_all(&config.constraints, &context)?;
         Ok(Arc::new(Inner {
             config,
             context,
@@ -153,6 +166,7 @@ impl<S: Store> Inner<S> {
             recovering: Default::default(),
             recover_again: Default::default(),
             refused: Default::default(),
+            constraints,
         }))
     }
 
@@ -178,18 +192,30 @@ impl<S: Store> Inner<S> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         });
+        for constraint in &self.constraints {
+            suset.add_constraint(Box::new(crate::constraints::Shared(Arc::clone(constraint))));
+        }
+        // The default list rules are always installed (m-ld-js `DefaultList`): one position per
+        // slot, and `@item` single-valued with m-ld-js's value comparison.
+        suset.add_constraint(Box::new(m_ld_core::list::DefaultList::positions_only()));
+        suset.add_constraint(Box::new(crate::constraints::SingleValued::new(
+            oxrdf::NamedNode::new_unchecked(m_ld_core::list::ITEM),
+        )));
         let others = *self.presence.borrow();
         let (updates, _) = broadcast::channel(self.config.follow_buffer);
         let mut engine = Box::new(Engine {
             suset,
             causal: CausalBuffer::new(),
             genid: GenId::new(),
+            site: self.config.id.clone(),
             updates,
             status: watch::channel(MeldStatus::default()).0,
             remotes: self.remotes.clone(),
             live,
             outdated: false,
             others,
+            unsent: None,
+            clerk: crate::journal::Clerk::new(self.config.journal),
         });
         engine.refresh_status();
         let mut slot = self.lock()?;
@@ -426,12 +452,12 @@ impl<S: Store> Engine<S> {
         let patch = m_ld_jrql::write(&StateGraph(&state), context, request, &mut || {
             genid.next_id()
         })?;
-        drop(state);
         if patch.agree.is_some() {
             // Agreements need voiding of concurrent operations, which this engine cannot do yet:
             // refuse rather than publish an agreement we would not honour ourselves.
             return Err(MeldError::Unsupported("@agree (agreements)".into()));
         }
+        drop(state);
         self.commit(suset::Patch {
             deletes: patch.deletes,
             inserts: patch.inserts,
@@ -443,28 +469,70 @@ impl<S: Store> Engine<S> {
         if let Some(e) = features::in_triples(patch.deletes.iter().chain(&patch.inserts)) {
             return Err(e.into());
         }
+        // Index-addressed list changes become list positions against the current state.
+        let patch = m_ld_core::list::rewrite_local(&self.suset.state(), patch, &self.site)?;
+        let before = self.list_before(patch.deletes.iter().chain(&patch.inserts));
         let Some(commit) = self.suset.transact(patch)? else {
             return Ok(None);
         };
         let ticks = commit.update.ticks;
         self.publish(&commit.message);
-        self.notify(commit.update);
+        self.notify_since(commit.update, before.as_ref());
+        self.clerk.entries_added(&mut self.suset, 1, self.unsent);
         Ok(Some(ticks))
     }
 
     /// Hands an operation to the remotes. A clone that is not connected keeps it in its journal;
     /// peers receive it through their next rev-up.
-    pub(crate) fn publish(&self, msg: &OperationMessage) {
-        if let Some(remotes) = &self.remotes
+    pub(crate) fn publish(&mut self, msg: &OperationMessage) {
+        if self.unsent.is_some() {
+            tracing::debug!("operation at {} held back behind unsent ones", msg.op.time);
+        } else if let Some(remotes) = &self.remotes
             && let Err(e) = remotes.publish(msg)
         {
             tracing::debug!("operation at {} not published now: {e}", msg.op.time);
+            self.unsent = Some(msg.op.time.ticks());
         }
     }
 
+    /// The state before a change, if subscribers will want list changes placed (holding a
+    /// state makes the store copy what the change touches, so only then).
+    fn list_before<'t>(
+        &self,
+        mut triples: impl Iterator<Item = &'t Triple>,
+    ) -> Option<suset::DatasetState<S::Snapshot>> {
+        let lists = self.updates.receiver_count() > 0
+            && triples.any(|t| m_ld_core::list::pos_id_of(t.predicate.as_str()).is_some());
+        lists.then(|| self.suset.state())
+    }
+
     pub(crate) fn notify(&self, update: suset::Update) {
+        self.notify_since(update, None);
+    }
+
+    /// Tells subscribers of an update; `before` (the state before it, if known) places list
+    /// changes as m-ld-js shows them.
+    fn notify_since(
+        &self,
+        update: suset::Update,
+        before: Option<&suset::DatasetState<S::Snapshot>>,
+    ) {
         // No subscribers is not an error.
-        let _ = self.updates.send(Arc::new(update));
+        if self.updates.receiver_count() == 0 {
+            return;
+        }
+        let after = self.suset.state();
+        let lists = m_ld_core::list::notes(
+            before.map(|b| b as &dyn m_ld_core::constraint::ReadTriples),
+            &after,
+            &update.deletes,
+            &update.inserts,
+        )
+        .unwrap_or_else(|e| {
+            tracing::debug!("list changes not shown in an update: {e}");
+            Default::default()
+        });
+        let _ = self.updates.send(Arc::new(Notice { update, lists }));
     }
 
     /// Receives a remote operation: causal buffering, application, notification, and broadcast
@@ -477,10 +545,13 @@ impl<S: Store> Engine<S> {
         if let Some(e) = features::in_operation(&msg.op) {
             return Err(e);
         }
+        let before = self.list_before(
+            (msg.op.deletes.iter().map(|(t, _)| t)).chain(msg.op.inserts.iter().map(|(t, _)| t)),
+        );
         let desc = tracing::enabled!(tracing::Level::DEBUG)
             .then(|| format!("{} (prev {})", msg.op.time, msg.prev));
         self.causal.push(msg);
-        let filled = self.drain();
+        let filled = self.drain_since(before.as_ref());
         if !filled {
             tracing::debug!(
                 "operations wait on a gap (last received {}): a rev-up is needed",
@@ -492,16 +563,24 @@ impl<S: Store> Engine<S> {
 
     /// Applies every buffered operation that is ready; `false` if some wait on a gap.
     pub(crate) fn drain(&mut self) -> bool {
+        self.drain_since(None)
+    }
+
+    fn drain_since(&mut self, before: Option<&suset::DatasetState<S::Snapshot>>) -> bool {
         match self.causal.deliver(&mut self.suset) {
             Ok(outcomes) => {
+                let mut entries = 0;
                 for outcome in outcomes {
                     if let Applied::Applied { update, resolution } = outcome {
+                        entries += 1;
                         if let Some(resolution) = resolution {
+                            entries += 1;
                             self.publish(&resolution);
                         }
-                        self.notify(update);
+                        self.notify_since(update, before);
                     }
                 }
+                self.clerk.entries_added(&mut self.suset, entries, self.unsent);
             }
             Err(e) => tracing::warn!("remote operation dropped: {e}"),
         }
@@ -564,7 +643,7 @@ impl<S: Store> MeldWriteState<'_, S> {
 
 /// A subscription to a clone's updates, from [`MeldClone::follow`].
 pub struct Follow {
-    updates: Option<broadcast::Receiver<Arc<suset::Update>>>,
+    updates: Option<broadcast::Receiver<Arc<Notice>>>,
     context: Arc<Context>,
 }
 
@@ -610,11 +689,36 @@ impl Follow {
     }
 }
 
-fn render_update(update: &suset::Update, context: &Context) -> MeldUpdate {
+fn render_update(notice: &Notice, context: &Context) -> MeldUpdate {
+    let Notice { update, lists } = notice;
+    let (delete, insert) = if lists.is_empty() {
+        (
+            m_ld_jrql::render_subjects(&update.deletes, context),
+            m_ld_jrql::render_subjects(&update.inserts, context),
+        )
+    } else {
+        // List positions under `@list` by index, and the slots' entailed index changes.
+        let deleted: Vec<_> = lists
+            .deleted
+            .iter()
+            .map(|(t, index)| (t.clone(), *index, None))
+            .collect();
+        let inserted: Vec<_> = lists
+            .inserted
+            .iter()
+            .map(|(t, index, sub)| (t.clone(), *index, Some(*sub)))
+            .collect();
+        let deletes = [update.deletes.as_slice(), &lists.index_deletes].concat();
+        let inserts = [update.inserts.as_slice(), &lists.index_inserts].concat();
+        (
+            m_ld_jrql::render_update_subjects(&deletes, context, &deleted),
+            m_ld_jrql::render_update_subjects(&inserts, context, &inserted),
+        )
+    };
     MeldUpdate {
         ticks: update.ticks,
-        delete: m_ld_jrql::render_subjects(&update.deletes, context),
-        insert: m_ld_jrql::render_subjects(&update.inserts, context),
+        delete,
+        insert,
         update: Vec::new(),
         deleted_triples: update.deletes.clone().into(),
         inserted_triples: update.inserts.clone().into(),

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::MeldError;
+use crate::constraints::ConstraintConfig;
 
 /// Configuration of one clone.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +25,12 @@ pub struct MeldConfig {
     /// How long to wait for peers (responses, acknowledgements, stream items) before trying
     /// another or giving up (`networkTimeout`, default 5 s). Messaging adapters take it from here.
     pub network_timeout: std::time::Duration,
+    /// Data constraints (`constraints`): single-valued properties and SHACL property shapes,
+    /// see [`ConstraintConfig`] for the JSON forms.
+    pub constraints: Vec<ConstraintConfig>,
+    /// Journal administration (`journal`): fusion of contiguous entries and how many entries
+    /// are kept; see [`JournalConfig`](crate::JournalConfig).
+    pub journal: crate::JournalConfig,
     /// The largest operation a local write may produce, in encoded bytes (`maxOperationSize`;
     /// default: no limit beyond what the remotes can carry). A write over it fails with 4002.
     pub max_operation_size: Option<usize>,
@@ -42,13 +49,17 @@ impl MeldConfig {
             context: None,
             follow_buffer: Self::DEFAULT_FOLLOW_BUFFER,
             network_timeout: std::time::Duration::from_millis(5000),
+            constraints: Vec::new(),
+            journal: crate::JournalConfig::default(),
             max_operation_size: None,
         }
     }
 
     /// Reads a configuration in the JSON shape of m-ld-js `MeldConfig`:
-    /// `{"@id", "@domain", "genesis", "@context"?, "networkTimeout"?, "maxOperationSize"?}`, plus
-    /// `followBuffer` (see [`MeldConfig::follow_buffer`]).
+    /// `{"@id", "@domain", "genesis", "@context"?, "networkTimeout"?, "maxOperationSize"?,
+    /// "constraints"?}`, plus
+    /// `followBuffer` (see [`MeldConfig::follow_buffer`]) and `journal` (see
+    /// [`JournalConfig`](crate::JournalConfig)).
     /// Unknown keys are rejected, so a typo does not silently change behaviour.
     pub fn from_json(json: &Value) -> Result<Self, MeldError> {
         let obj = json
@@ -74,6 +85,8 @@ impl MeldConfig {
                 "maxOperationSize" => {
                     config.max_operation_size = Some(positive_int(key, value)?);
                 }
+                "constraints" => config.constraints = ConstraintConfig::list_from_json(value)?,
+                "journal" => config.journal = crate::JournalConfig::from_json(value)?,
                 "networkTimeout" => {
                     config.network_timeout =
                         std::time::Duration::from_millis(positive_int(key, value)? as u64);

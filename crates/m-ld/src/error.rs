@@ -44,7 +44,7 @@ impl MeldError {
         match self {
             MeldError::Config(_) => 5000,
             MeldError::Jrql(e) => e.status(),
-            MeldError::Core(e) => e.status(),
+            MeldError::Core(e) => store_status(e).unwrap_or_else(|| e.status()),
             MeldError::GenesisConflict => 5000,
             MeldError::InvalidIri(_) => 4001,
             MeldError::Unsupported(_) => 5011,
@@ -57,5 +57,31 @@ impl MeldError {
     /// The error as the JSON object m-ld APIs report: `{"status": code, "message": text}`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({ "status": self.status(), "message": self.to_string() })
+    }
+}
+
+/// The status a storage backend gives its own failure (RocksDB: 5034 for a locked directory).
+#[cfg(feature = "rocksdb")]
+fn store_status(e: &m_ld_core::CoreError) -> Option<u16> {
+    match e {
+        m_ld_core::CoreError::Store(source) => source
+            .downcast_ref::<m_ld_store_rocks::RocksError>()
+            .map(m_ld_store_rocks::RocksError::status),
+        _ => None,
+    }
+}
+
+#[cfg(not(feature = "rocksdb"))]
+fn store_status(_: &m_ld_core::CoreError) -> Option<u16> {
+    None
+}
+
+/// A store that cannot be opened (for example [`RocksError::Locked`], 5034).
+///
+/// [`RocksError::Locked`]: m_ld_store_rocks::RocksError::Locked
+#[cfg(feature = "rocksdb")]
+impl From<m_ld_store_rocks::RocksError> for MeldError {
+    fn from(e: m_ld_store_rocks::RocksError) -> MeldError {
+        MeldError::Core(e.into())
     }
 }

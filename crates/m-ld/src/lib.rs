@@ -6,9 +6,11 @@
 
 mod clone;
 mod config;
+pub mod constraints;
 mod error;
 mod genid;
 mod in_process;
+mod journal;
 mod live;
 mod rdf;
 mod state;
@@ -17,8 +19,10 @@ mod update;
 
 pub use clone::{Follow, MeldClone, MeldWriteState};
 pub use config::MeldConfig;
+pub use constraints::ConstraintConfig;
 pub use error::MeldError;
 pub use in_process::InProcessDomain;
+pub use journal::JournalConfig;
 pub use rdf::RdfFormat;
 pub use state::MeldReadState;
 pub use status::MeldStatus;

@@ -11,8 +11,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::StreamExt;
 use m_ld_core::CoreError;
-use m_ld_core::clock::{Tid, TreeClock};
+use m_ld_core::clock::{GlobalClock, Tid, TreeClock};
 use m_ld_core::features;
+use m_ld_core::journal::RevupTime;
 use m_ld_core::operation::{Operation, OperationMessage};
 use m_ld_core::remotes::{
     LocalClone, PeerStream, RemoteRevup, RemoteSnapshot, Remotes, SnapshotDatum,
@@ -301,10 +302,21 @@ async fn revup_with<S: Store>(inner: &Inner<S>, revup: RemoteRevup) -> Result<()
         filled = inner.with_engine(|engine| Ok(engine.receive(msg)?))?;
     }
     inner.with_engine(|engine| {
-        let unseen = engine
-            .suset
-            .operations_since(&gwc)?
-            .ok_or(CoreError::UpdatesUnavailable)?;
+        // Everything the collaborator lacks goes out now, in journal order, with our own
+        // operations that could not be sent: other peers may lack them even if it does not.
+        let own = match engine.unsent {
+            Some(first) => Some(engine.suset.clock().ticked_to(first.saturating_sub(1))?),
+            None => None,
+        };
+        let missed = Missed { gwc: &gwc, own };
+        let unseen = match engine.suset.operations_since(&missed)? {
+            Some(unseen) => unseen,
+            None => engine
+                .suset
+                .operations_since(&gwc)?
+                .ok_or(CoreError::UpdatesUnavailable)?,
+        };
+        engine.unsent = None;
         for msg in unseen {
             engine.publish(&msg);
         }
@@ -316,6 +328,30 @@ async fn revup_with<S: Store>(inner: &Inner<S>, revup: RemoteRevup) -> Result<()
         // Operations still wait on a gap: they came live from a clone the collaborator had not
         // heard from yet, or the collaborator could not fill it.
         Err(CoreError::OutOfOrder("operations still wait on a gap after a rev-up".into()).into())
+    }
+}
+
+/// What to re-publish after a rev-up: what the collaborator's GWC lacks, and our own operations
+/// from the first that could not be sent (`own`: our clock set back to just before it).
+struct Missed<'a> {
+    gwc: &'a GlobalClock,
+    own: Option<TreeClock>,
+}
+
+impl RevupTime for Missed<'_> {
+    fn ticks_of(&self, local: &TreeClock) -> u64 {
+        let ticks = self.gwc.ticks_of(local);
+        self.own
+            .as_ref()
+            .map_or(ticks, |own| ticks.min(own.ticks_of(local)))
+    }
+
+    fn lacks(&self, time: &TreeClock) -> bool {
+        self.gwc.lacks(time) || self.own.as_ref().is_some_and(|own| own.lacks(time))
+    }
+
+    fn covers(&self, base: &GlobalClock) -> bool {
+        self.gwc.covers(base)
     }
 }
 
@@ -340,6 +376,7 @@ async fn reset_with<S: Store>(inner: &Inner<S>, snapshot: RemoteSnapshot) -> Res
             deletes: before.difference(&after).cloned().collect(),
             inserts: after.difference(&before).cloned().collect(),
         });
+        engine.unsent = None;
         for msg in &reemit {
             engine.publish(msg);
         }
@@ -448,7 +485,14 @@ impl<S: Store> LocalClone for LocalHandle<S> {
         // The dataset view is immutable: read it outside the lock.
         let mut data = Vec::new();
         let mut batch = Vec::with_capacity(SNAPSHOT_BATCH);
-        for triple in snapshot.state.triples_with_tids() {
+        // List slot indexes are entailed, so sent without TIDs: m-ld-js clones do not recompute
+        // them from a snapshot (protocol §3.4).
+        let entailed = m_ld_core::list::all_entailed_indexes(&snapshot.state)?;
+        let triples = snapshot
+            .state
+            .triples_with_tids()
+            .chain(entailed.into_iter().map(|t| Ok((t, Vec::new()))));
+        for triple in triples {
             batch.push(triple?);
             if batch.len() == SNAPSHOT_BATCH {
                 data.push(Ok(SnapshotDatum::Triples(std::mem::take(&mut batch))));

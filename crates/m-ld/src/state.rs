@@ -27,7 +27,15 @@ impl<T: StoreSnapshot> Graph for StateGraph<'_, T> {
         p: Option<&NamedNode>,
         o: Option<&Term>,
     ) -> Box<dyn Iterator<Item = Result<Triple, CoreError>> + '_> {
-        Box::new(self.0.triples(s, p, o))
+        let stored = self.0.triples(s, p, o);
+        // List slot indexes are entailed from the list order, not stored.
+        if p.is_some_and(|p| p.as_str() != m_ld_core::list::INDEX) {
+            return Box::new(stored);
+        }
+        match m_ld_core::list::entailed_indexes(self.0, s, o) {
+            Ok(entailed) => Box::new(stored.chain(entailed.into_iter().map(Ok))),
+            Err(e) => Box::new(stored.chain(std::iter::once(Err(e)))),
+        }
     }
 }
 

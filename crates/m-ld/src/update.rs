@@ -6,6 +6,14 @@ use std::sync::Arc;
 use oxrdf::Triple;
 use serde_json::{Value, json};
 
+/// An update as the engine hands it to `follow` subscribers, before rendering: the change to
+/// the graph, and how it changed lists.
+#[derive(Debug)]
+pub(crate) struct Notice {
+    pub(crate) update: m_ld_core::suset::Update,
+    pub(crate) lists: m_ld_core::list::ListNotes,
+}
+
 /// One update to the clone's data, from a local write or a remote operation.
 ///
 /// `delete` and `insert` hold *partial subjects*: only the properties that changed.

@@ -3,7 +3,9 @@
 //! Owns [`RocksOptions`] and their translation into RocksDB's own option objects. It must not
 //! open or touch any directory (that is `dir` and `store`).
 
-use rocksdb::{BlockBasedOptions, Cache, DBCompressionType, DBRecoveryMode, Options, WriteOptions};
+use rocksdb::{
+    BlockBasedOptions, Cache, DBCompressionType, DBRecoveryMode, LogLevel, Options, WriteOptions,
+};
 
 const MIB: usize = 1 << 20;
 
@@ -85,7 +87,9 @@ impl RocksOptions {
         opts.set_max_background_jobs(self.background_jobs.max(1));
         // The only codec built in (see Cargo.toml): cheap, and keys with shared IRIs squeeze well.
         opts.set_compression_type(DBCompressionType::Lz4);
-        // RocksDB's own info log: keep it small.
+        // RocksDB's own info log: keep it small, with warnings and errors only (at the info
+        // level it logs every flush and compaction, and outgrows the data of a small clone).
+        opts.set_log_level(LogLevel::Warn);
         opts.set_keep_log_file_num(2);
         opts.set_max_log_file_size(MIB);
         opts.set_stats_dump_period_sec(0);

@@ -96,6 +96,44 @@ impl RocksStore {
             .flush_wal(true)
             .map_err(|e| RocksError::from_rocks(&self.inner.path, e))
     }
+
+    /// Flushes the write buffers to table files and compacts the whole key range, so that the
+    /// space of deleted and overwritten entries (a truncated journal, say) is reclaimed now
+    /// rather than by RocksDB's background compactions, and the write-ahead log is emptied.
+    pub fn compact(&self) -> Result<(), RocksError> {
+        let error = |e| RocksError::from_rocks(&self.inner.path, e);
+        self.inner.db.flush().map_err(error)?;
+        let mut options = rocksdb::CompactOptions::default();
+        // Rewrite the last level too, dropping deletion markers there.
+        options.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
+        self.inner
+            .db
+            .compact_range_opt::<&[u8], &[u8]>(None, None, &options);
+        Ok(())
+    }
+
+    /// The bytes the clone data directory takes on disk now (table files, logs and metadata).
+    pub fn disk_size(&self) -> Result<u64, RocksError> {
+        let path = &self.inner.path;
+        let mut total = 0;
+        let entries = std::fs::read_dir(path).map_err(|e| RocksError::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|e| RocksError::Io {
+                path: path.clone(),
+                source: e,
+            })?;
+            // A file RocksDB deletes meanwhile (an obsolete log or table) no longer counts.
+            if let Ok(meta) = entry.metadata()
+                && meta.is_file()
+            {
+                total += meta.len();
+            }
+        }
+        Ok(total)
+    }
 }
 
 impl Store for RocksStore {

@@ -10,6 +10,7 @@
 //! **Invariant.** Every change (triples, TIDs, journal entries, clock, GWC) of one transaction
 //! is written in one [`Batch`]; the in-memory clock and GWC change only after that write succeeds.
 
+mod admin;
 mod meta;
 mod state;
 mod working;
@@ -18,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use oxrdf::Triple;
 
+pub use self::admin::{Compaction, JournalAdmin, MAX_FUSION_SPAN, Retention};
 pub use self::meta::FORMAT_VERSION;
 use self::meta::Meta;
 pub use self::state::DatasetState;
@@ -125,6 +127,7 @@ pub struct SuSet<S: Store> {
     constraints: Vec<Box<dyn Constraint>>,
     /// The largest encoded operation message a local write may produce.
     max_operation_size: Option<usize>,
+    admin: admin::AdminState,
 }
 
 impl<S: Store> std::fmt::Debug for SuSet<S> {
@@ -178,6 +181,7 @@ impl<S: Store> SuSet<S> {
             ns,
             constraints: Vec::new(),
             max_operation_size: None,
+            admin: admin::AdminState::default(),
         }))
     }
 
@@ -625,16 +629,18 @@ impl<S: Store> SuSet<S> {
             let set = data.entry(t).or_default();
             set.extend(tids);
         }
+        // Fused operations the snapshot saw in part are applied from where it stopped.
+        let parts = admin::unseen_parts(&gwc, &unseen, &mut data)?;
         let mut meta = self.meta.clone();
         meta.base = gwc.clone();
         meta.gwc = gwc;
-        for msg in &unseen {
-            for (t, theirs) in &msg.op.deletes {
+        for (msg, part) in unseen.iter().zip(&parts) {
+            for (t, theirs) in &part.deletes {
                 if let Some(tids) = data.get_mut(t) {
                     tids.retain(|tid| !theirs.contains(tid));
                 }
             }
-            for (t, tids) in &msg.op.inserts {
+            for (t, tids) in &part.inserts {
                 data.entry(t.clone()).or_default().extend(tids);
             }
             // A GWC that cannot record our operation has not seen the forks that led to us.

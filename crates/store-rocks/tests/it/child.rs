@@ -28,7 +28,8 @@ fn entry() {
         "hold-lock" => crate::locked::hold_lock(&dir),
         "crash-writer" => crate::crash::writer(&dir, false),
         "crash-writer-sync" => crate::crash::writer(&dir, true),
-        "load" => crate::memory::load(&dir),
+        "load" => crate::memory::load(&dir, false),
+        "load-wide" => crate::memory::load(&dir, true),
         other => panic!("unknown child role {other}"),
     }
 }
