@@ -96,6 +96,20 @@ fn ci(proptest_cases: u32) -> Result<()> {
         &["test", "--workspace"],
         &[("PROPTEST_CASES", proptest_cases.to_string())],
     )?;
+    // The durable (RocksDB) tests of the facade and the CLI sit behind their `rocksdb` features,
+    // which the workspace's default build leaves out.
+    cargo(
+        &[
+            "test",
+            "-p",
+            "m-ld",
+            "-p",
+            "m-ld-cli",
+            "--features",
+            "m-ld/rocksdb,m-ld-cli/rocksdb",
+        ],
+        &[("PROPTEST_CASES", proptest_cases.to_string())],
+    )?;
     Ok(())
 }
 

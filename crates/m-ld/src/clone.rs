@@ -580,7 +580,8 @@ impl<S: Store> Engine<S> {
                         self.notify_since(update, before);
                     }
                 }
-                self.clerk.entries_added(&mut self.suset, entries, self.unsent);
+                self.clerk
+                    .entries_added(&mut self.suset, entries, self.unsent);
             }
             Err(e) => tracing::warn!("remote operation dropped: {e}"),
         }

@@ -263,7 +263,10 @@ async fn a_lost_last_operation_is_caught_up_without_a_later_one() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(!lose_next.load(Ordering::SeqCst), "the operation never reached B");
+    assert!(
+        !lose_next.load(Ordering::SeqCst),
+        "the operation never reached B"
+    );
     // No later operation reveals the gap: B must find it by itself.
     let data = converged(&[&a, &b]).await;
     assert_eq!(data.lines().count(), 2, "{data}");
