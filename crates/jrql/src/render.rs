@@ -71,10 +71,11 @@ pub fn render_update_subjects(
     if positions.is_empty() {
         return render_subjects(triples, ctx);
     }
+    let all: std::collections::HashSet<&Triple> = triples.iter().collect();
     let keyed: std::collections::HashSet<&Triple> = positions
         .iter()
         .map(|(t, _, _)| t)
-        .filter(|t| triples.contains(t))
+        .filter(|t| all.contains(t))
         .collect();
     let rest: Vec<Triple> = triples
         .iter()
@@ -87,17 +88,21 @@ pub fn render_update_subjects(
         .filter(|(t, _, _)| keyed.contains(t))
         .collect();
     ordered.sort_by_key(|(_, index, sub)| (*index, *sub));
+    // Where each subject is in the output, by `@id` (a lookup per slot must not scan them all).
+    let mut at_of: std::collections::HashMap<String, usize> = subjects
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((s.get("@id")?.as_str()?.to_owned(), i)))
+        .collect();
     for (triple, index, sub) in ordered {
         let id = render_subject_id(ctx, &triple.subject);
-        let found = subjects
-            .iter()
-            .position(|s| s.get("@id").and_then(Value::as_str) == Some(id.as_str()));
-        let at = match found {
-            Some(at) => at,
+        let at = match at_of.get(&id) {
+            Some(&at) => at,
             None => {
                 let mut subject = Map::new();
-                subject.insert("@id".into(), Value::String(id));
+                subject.insert("@id".into(), Value::String(id.clone()));
                 subjects.push(Value::Object(subject));
+                at_of.insert(id, subjects.len() - 1);
                 subjects.len() - 1
             }
         };

@@ -183,7 +183,18 @@ impl<'s, T: StoreSnapshot> Working<'s, T> {
 
     /// A read-only view of the snapshot with the staged changes applied.
     pub fn view(&self) -> WorkingView<'_, 's, T> {
-        WorkingView { w: self }
+        // The triples the transaction adds to the graph, by key, for prefix lookups: constraints
+        // match once per affected subject, and a scan of every touched triple each time would
+        // make large transactions quadratic.
+        let mut added: Vec<(&[u8], usize)> = self
+            .touched
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.before.is_none() && t.present())
+            .map(|(i, t)| (&t.spo[..], i))
+            .collect();
+        added.sort_unstable();
+        WorkingView { w: self, added }
     }
 
     /// The store writes for the staged changes, and the change in the triple count. (It fails
@@ -251,6 +262,8 @@ impl<'s, T: StoreSnapshot> Working<'s, T> {
 /// [`ReadTriples`] over a [`Working`] set: what constraints see.
 pub(crate) struct WorkingView<'w, 's, T: StoreSnapshot> {
     w: &'w Working<'s, T>,
+    /// The `S` keys of the triples the transaction adds, sorted, with their `touched` positions.
+    added: Vec<(&'w [u8], usize)>,
 }
 
 impl<T: StoreSnapshot> ReadTriples for WorkingView<'_, '_, T> {
@@ -280,10 +293,20 @@ impl<T: StoreSnapshot> ReadTriples for WorkingView<'_, '_, T> {
                 Err(e) => Some(Err(e)),
             }
         });
-        let added = self.w.touched.iter().filter_map(move |t| {
-            if t.before.is_some() || !t.present() {
-                return None;
-            }
+        // Added triples: by key range when the pattern's prefix is an `S` key, else all.
+        let range = if prefix.first() == Some(&keys::SPO) {
+            let from = self.added.partition_point(|(k, _)| *k < &prefix[..]);
+            let to = from
+                + self.added[from..]
+                    .iter()
+                    .take_while(|(k, _)| k.starts_with(&prefix))
+                    .count();
+            &self.added[from..to]
+        } else {
+            &self.added[..]
+        };
+        let added = range.iter().filter_map(move |&(_, i)| {
+            let t = &self.w.touched[i];
             let triple = match keys::triple_of_key(&t.spo, ns) {
                 Ok(triple) => triple,
                 Err(e) => return Some(Err(e)),
