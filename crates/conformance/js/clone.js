@@ -27,6 +27,9 @@ async function start({ config, dataDir, mqtt }) {
     emit({ '@type': 'unstarted', err: `${err}` });
     process.exit(0);
   }
+  // Report the start once the clone is online, as mld-clone does (it returns once its presence
+  // is on the broker): a clone started right after may otherwise find no one present.
+  await meld.status.becomes({ online: true });
   emit({ '@type': 'started' });
   meld.follow(update => emit({ '@type': 'updated', body: update }));
   meld.status.subscribe({
