@@ -649,21 +649,35 @@ pub fn notes(
             None => Vec::new(),
         };
         let new = list_slots(after, list)?;
-        let index_in =
-            |slots: &[ListSlot], slot: &NamedNode| slots.iter().position(|s| s.slot == *slot);
+        // Lookups by slot and by position: a list change can touch every slot of a long list.
+        let by_slot = |slots: &[ListSlot]| -> HashMap<NamedNode, usize> {
+            slots
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.slot.clone(), i))
+                .collect()
+        };
+        let (old_at, new_at) = (by_slot(&old), by_slot(&new));
+        let old_by_pos: HashMap<(&str, &NamedNode), usize> = old
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.pos.as_str(), &s.slot), i))
+            .collect();
         for t in deletes {
             if let Some((l, pos, slot)) = position_of(t)
                 && l == *list
-                && let Some(i) = old.iter().position(|s| s.pos == pos && s.slot == *slot)
+                && let Some(&i) = old_by_pos.get(&(pos, slot))
             {
                 notes.deleted.push((t.clone(), i));
             }
         }
+        // `old` is in position order: how many positions come before `pos`.
+        let before_pos = |pos: &str| old.partition_point(|s| s.pos.as_str() < pos);
         let mut added: Vec<(usize, &str, &Triple)> = inserts
             .iter()
             .filter_map(|t| {
                 let (l, pos, _) = position_of(t)?;
-                (l == *list).then(|| (old.iter().filter(|s| s.pos.as_str() < pos).count(), pos, t))
+                (l == *list).then(|| (before_pos(pos), pos, t))
             })
             .collect();
         added.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
@@ -694,7 +708,7 @@ pub fn notes(
             if !seen.insert(slot) {
                 continue;
             }
-            let (was, now) = (index_in(&old, slot), index_in(&new, slot));
+            let (was, now) = (old_at.get(slot).copied(), new_at.get(slot).copied());
             if was != now {
                 if let Some(i) = was {
                     notes.index_deletes.push(index_triple(slot, i));

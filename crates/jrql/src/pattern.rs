@@ -83,6 +83,8 @@ pub(crate) struct Translator<'c> {
     next_var: usize,
     /// Hidden variables standing for subjects to be given skolem IRIs when written.
     pub skolem_vars: Vec<Variable>,
+    /// The same, for lookups (a large write has one per anonymous subject).
+    skolem_set: std::collections::HashSet<Variable>,
     /// Named user variables, in order of first appearance.
     pub user_vars: Vec<Variable>,
     /// Blank node labels seen in match mode, each standing for a hidden variable.
@@ -108,6 +110,7 @@ impl<'c> Translator<'c> {
             ctx,
             next_var: 0,
             skolem_vars: Vec::new(),
+            skolem_set: std::collections::HashSet::new(),
             user_vars: Vec::new(),
             blank_vars: HashMap::new(),
             reject_blank_ids: false,
@@ -152,12 +155,13 @@ impl<'c> Translator<'c> {
         self.next_var += 1;
         let variable = Variable::new_unchecked(format!("{HIDDEN_PREFIX}s{}", self.next_var));
         self.skolem_vars.push(variable.clone());
+        self.skolem_set.insert(variable.clone());
         variable
     }
 
     /// Whether a variable stands for a subject to be minted.
     pub(crate) fn is_skolem(&self, variable: &Variable) -> bool {
-        self.skolem_vars.contains(variable)
+        self.skolem_set.contains(variable)
     }
 
     /// Expands an identifier (subject id or reference) to an IRI, variable or (in queries)
