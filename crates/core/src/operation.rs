@@ -6,8 +6,6 @@
 //! (protocol §4.4) are pure functions over operations. This module must not touch a store or the
 //! wire JSON-LD codec (that lives with the wire codec); its binary form is internal to the journal.
 
-use std::collections::HashMap;
-
 use oxrdf::Triple;
 
 use crate::CoreError;
@@ -333,15 +331,16 @@ fn pairs(list: &[(Triple, Vec<Tid>)]) -> impl Iterator<Item = (&Triple, &Tid)> {
         .flat_map(|(t, tids)| tids.iter().map(move |tid| (t, tid)))
 }
 
-/// A set of (triple, TID) pairs that remembers the first-seen order of its triples.
+/// A set of (triple, TID) pairs that remembers the first-seen order of its triples (for fusing and
+/// cutting operations, here and in journal administration).
 #[derive(Default)]
-struct PairSet {
+pub(crate) struct PairSet {
     order: Vec<Triple>,
-    tids: HashMap<Triple, Vec<Tid>>,
+    tids: foldhash::HashMap<Triple, Vec<Tid>>,
 }
 
 impl PairSet {
-    fn from_grouped(list: &[(Triple, Vec<Tid>)]) -> PairSet {
+    pub(crate) fn from_grouped(list: &[(Triple, Vec<Tid>)]) -> PairSet {
         let mut set = PairSet::default();
         for (t, tid) in pairs(list) {
             set.insert(t, *tid);
@@ -349,7 +348,7 @@ impl PairSet {
         set
     }
 
-    fn insert(&mut self, t: &Triple, tid: Tid) {
+    pub(crate) fn insert(&mut self, t: &Triple, tid: Tid) {
         match self.tids.get_mut(t) {
             Some(tids) => {
                 if !tids.contains(&tid) {
@@ -363,7 +362,7 @@ impl PairSet {
         }
     }
 
-    fn remove(&mut self, t: &Triple, tid: &Tid) -> bool {
+    pub(crate) fn remove(&mut self, t: &Triple, tid: &Tid) -> bool {
         match self.tids.get_mut(t) {
             Some(tids) => match tids.iter().position(|x| x == tid) {
                 Some(i) => {
@@ -389,7 +388,12 @@ impl PairSet {
         })
     }
 
-    fn into_grouped(mut self) -> Vec<(Triple, Vec<Tid>)> {
+    /// The number of pairs.
+    pub(crate) fn len(&self) -> usize {
+        self.tids.values().map(Vec::len).sum()
+    }
+
+    pub(crate) fn into_grouped(mut self) -> Vec<(Triple, Vec<Tid>)> {
         let mut out = Vec::with_capacity(self.order.len());
         for t in self.order {
             if let Some(mut tids) = self.tids.remove(&t)

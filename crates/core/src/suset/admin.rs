@@ -25,7 +25,7 @@ use crate::CoreError;
 use crate::clock::{GlobalClock, GwcValue, Tid, TreeClock};
 use crate::journal::{self, JournalEntry};
 use crate::keys::{self, NsTable};
-use crate::operation::{Operation, OperationMessage};
+use crate::operation::{Operation, OperationMessage, PairSet};
 use crate::store::{Batch, Store, StoreSnapshot};
 
 /// The most ticks one fused journal entry spans: a receiver that cuts it checks each tick, and
@@ -243,77 +243,14 @@ fn fold(base: GlobalClock, time: &TreeClock) -> Option<GlobalClock> {
     base.set(time).ok()
 }
 
-/// (Triple, TID) pairs in the first-seen order of their triples.
-#[derive(Default)]
-struct Pairs {
-    order: Vec<Triple>,
-    tids: foldhash::HashMap<Triple, Vec<Tid>>,
-}
-
-impl Pairs {
-    fn from_grouped(list: Vec<(Triple, Vec<Tid>)>) -> Pairs {
-        let mut pairs = Pairs::default();
-        for (t, tids) in list {
-            for tid in tids {
-                pairs.insert(&t, tid);
-            }
-        }
-        pairs
-    }
-
-    fn insert(&mut self, t: &Triple, tid: Tid) {
-        match self.tids.get_mut(t) {
-            Some(tids) => {
-                if !tids.contains(&tid) {
-                    tids.push(tid);
-                }
-            }
-            None => {
-                self.order.push(t.clone());
-                self.tids.insert(t.clone(), vec![tid]);
-            }
-        }
-    }
-
-    fn remove(&mut self, t: &Triple, tid: &Tid) -> bool {
-        let Some(tids) = self.tids.get_mut(t) else {
-            return false;
-        };
-        match tids.iter().position(|x| x == tid) {
-            Some(i) => {
-                tids.swap_remove(i);
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.tids.values().map(Vec::len).sum()
-    }
-
-    fn into_grouped(mut self) -> Vec<(Triple, Vec<Tid>)> {
-        let mut out = Vec::with_capacity(self.order.len());
-        for t in self.order {
-            if let Some(mut tids) = self.tids.remove(&t)
-                && !tids.is_empty()
-            {
-                tids.sort();
-                out.push((t, tids));
-            }
-        }
-        out
-    }
-}
-
 /// An operation being fused with its contiguous successors one by one, by the rules of
 /// [`Operation::fuse`], in time proportional to the successors' sizes rather than to the
 /// fusion's (which repeated [`Operation::fuse`] calls would rebuild each time).
 struct Fusion {
     /// The fusion so far, with empty lists (they are in `deletes` and `inserts`).
     head: Operation,
-    deletes: Pairs,
-    inserts: Pairs,
+    deletes: PairSet,
+    inserts: PairSet,
 }
 
 impl Fusion {
@@ -335,8 +272,8 @@ impl Fusion {
                 principal,
                 agreed,
             },
-            deletes: Pairs::from_grouped(deletes),
-            inserts: Pairs::from_grouped(inserts),
+            deletes: PairSet::from_grouped(&deletes),
+            inserts: PairSet::from_grouped(&inserts),
         }
     }
 
