@@ -9,7 +9,7 @@
 //! `benches/js/bench.js`; this module knows nothing of m-ld.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -201,31 +201,7 @@ fn require_node() -> Result<()> {
 
 /// Installs the pinned packages into `dir` unless they already are.
 fn install_packages(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let deps: Vec<String> = JS_PACKAGES
-        .iter()
-        .map(|(name, version)| format!("    \"{name}\": \"{version}\""))
-        .collect();
-    let manifest = format!(
-        "{{\n  \"name\": \"m-ld-bench-compare-cache\",\n  \"private\": true,\n  \"dependencies\": {{\n{}\n  }}\n}}\n",
-        deps.join(",\n")
-    );
-    let installed = dir.join("node_modules").join(".installed-manifest");
-    if std::fs::read_to_string(&installed).ok().as_deref() == Some(manifest.as_str()) {
-        return Ok(());
-    }
-    std::fs::write(dir.join("package.json"), &manifest)?;
-    eprintln!("xtask: installing npm packages into {}", dir.display());
-    let status = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(dir)
-        .status()
-        .context("running npm")?;
-    if !status.success() {
-        bail!("npm install failed: {status}");
-    }
-    std::fs::File::create(&installed)?.write_all(manifest.as_bytes())?;
-    Ok(())
+    crate::npm::install(dir, "m-ld-bench-compare-cache", JS_PACKAGES, None)
 }
 
 /// Runs one engine's workload process (bounded), returning its `(metric, ms)` figures.

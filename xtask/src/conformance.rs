@@ -4,7 +4,7 @@
 //! Owns the pinned npm packages (installed once into a cache folder under the target directory), the
 //! small node runner script, and the orchestrator's lifetime. It knows nothing of m-ld itself.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -111,36 +111,19 @@ fn selection(spec: &str) -> String {
     }
 }
 
-/// Installs the pinned packages into `dir` unless they already are.
+/// Installs the pinned packages into `dir` unless they already are: the JS engine too, even for a
+/// run without it, so that switching between mixed and unmixed runs never reinstalls.
 fn install_packages(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    // The JS engine too, even for a run without it: one manifest, so that switching between mixed
-    // and unmixed runs never reinstalls.
-    let packages: Vec<&(&str, &str)> = SUITE_PACKAGES.iter().chain(JS_ENGINE_PACKAGES).collect();
-    let deps: Vec<String> = packages
+    let packages: Vec<(&str, &str)> = SUITE_PACKAGES
         .iter()
-        .map(|(name, version)| format!("    \"{name}\": \"{version}\""))
+        .chain(JS_ENGINE_PACKAGES)
+        .copied()
         .collect();
     // restify >= 11 is needed on node 20 by the suite's own (unused) JS orchestrator dependencies.
-    let manifest = format!(
-        "{{\n  \"name\": \"m-ld-conformance-cache\",\n  \"private\": true,\n  \"dependencies\": {{\n{}\n  }},\n  \"overrides\": {{ \"restify\": \"^11.1.0\" }}\n}}\n",
-        deps.join(",\n")
-    );
-    let manifest_path = dir.join("package.json");
-    let installed = dir.join("node_modules").join(".installed-manifest");
-    if std::fs::read_to_string(&installed).ok().as_deref() == Some(manifest.as_str()) {
-        return Ok(());
-    }
-    std::fs::write(&manifest_path, &manifest)?;
-    eprintln!("xtask: installing npm packages into {}", dir.display());
-    let status = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(dir)
-        .status()
-        .context("running npm (node and npm are required)")?;
-    if !status.success() {
-        bail!("npm install failed: {status}");
-    }
-    std::fs::File::create(&installed)?.write_all(manifest.as_bytes())?;
-    Ok(())
+    crate::npm::install(
+        dir,
+        "m-ld-conformance-cache",
+        &packages,
+        Some(r#"{ "restify": "^11.1.0" }"#),
+    )
 }

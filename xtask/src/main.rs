@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod bench_compare;
 mod conformance;
+mod npm;
 
 #[derive(Parser)]
 #[command(about = "Project automation for the m-ld Rust workspace")]
