@@ -16,8 +16,11 @@
 // A benchmark harness: a failure should stop it loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod common;
 #[path = "../replication/workloads.rs"]
 mod workloads;
+
+use common::runtime;
 
 use std::time::Duration;
 
@@ -28,14 +31,6 @@ use workloads::{Bench, Sizes, median};
 
 /// Latency runs whose percentiles are reported with their medians.
 const LATENCY_RUNS: usize = 5;
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
 
 fn latency(rt: &Runtime, port: u16, sizes: Sizes, runs: usize) {
     let (mut p50s, mut p99s) = (Vec::new(), Vec::new());

@@ -13,43 +13,20 @@
 // A benchmark harness: a failure should stop it loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
+use common::{followed_clone, runtime};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use m_ld::{MeldClone, MeldConfig};
+use m_ld::MeldClone;
 use rand::Rng;
 use serde_json::{Value, json};
-use tokio::runtime::Runtime;
 
 const SUBJECTS: u64 = 10_000;
 
 fn subject(n: u64) -> Value {
     json!({"@id": format!("s{n}"), "name": format!("Name {n}"), "n": n})
-}
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
-/// A new genesis clone with a subscriber that drains (and renders) every update.
-async fn followed_clone() -> MeldClone {
-    let clone = MeldClone::new(MeldConfig {
-        follow_buffer: 1 << 16,
-        ..MeldConfig::new("bench", "bench.m-ld.org", true)
-    })
-    .await
-    .expect("clone");
-    let mut follow = clone.follow().expect("follow");
-    tokio::spawn(async move {
-        while let Some(update) = follow.next().await {
-            std::hint::black_box(update.expect("no lag in the benchmark"));
-        }
-    });
-    clone
 }
 
 /// A clone holding the 10,000 subjects, written in one transaction.
