@@ -183,18 +183,10 @@ impl<'s, T: StoreSnapshot> Working<'s, T> {
 
     /// A read-only view of the snapshot with the staged changes applied.
     pub fn view(&self) -> WorkingView<'_, 's, T> {
-        // The triples the transaction adds to the graph, by key, for prefix lookups: constraints
-        // match once per affected subject, and a scan of every touched triple each time would
-        // make large transactions quadratic.
-        let mut added: Vec<(&[u8], usize)> = self
-            .touched
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.before.is_none() && t.present())
-            .map(|(i, t)| (&t.spo[..], i))
-            .collect();
-        added.sort_unstable();
-        WorkingView { w: self, added }
+        WorkingView {
+            w: self,
+            added: std::cell::OnceCell::new(),
+        }
     }
 
     /// The store writes for the staged changes, and the change in the triple count. (It fails
@@ -263,7 +255,9 @@ impl<'s, T: StoreSnapshot> Working<'s, T> {
 pub(crate) struct WorkingView<'w, 's, T: StoreSnapshot> {
     w: &'w Working<'s, T>,
     /// The `S` keys of the triples the transaction adds, sorted, with their `touched` positions.
-    added: Vec<(&'w [u8], usize)>,
+    /// Built on the first match: constraints match once per affected subject, and a scan of every
+    /// touched triple each time would make large transactions quadratic.
+    added: std::cell::OnceCell<Vec<(&'w [u8], usize)>>,
 }
 
 impl<T: StoreSnapshot> ReadTriples for WorkingView<'_, '_, T> {
@@ -294,16 +288,28 @@ impl<T: StoreSnapshot> ReadTriples for WorkingView<'_, '_, T> {
             }
         });
         // Added triples: by key range when the pattern's prefix is an `S` key, else all.
+        let added = self.added.get_or_init(|| {
+            let mut added: Vec<(&[u8], usize)> = self
+                .w
+                .touched
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.before.is_none() && t.present())
+                .map(|(i, t)| (&t.spo[..], i))
+                .collect();
+            added.sort_unstable();
+            added
+        });
         let range = if prefix.first() == Some(&keys::SPO) {
-            let from = self.added.partition_point(|(k, _)| *k < &prefix[..]);
+            let from = added.partition_point(|(k, _)| *k < &prefix[..]);
             let to = from
-                + self.added[from..]
+                + added[from..]
                     .iter()
                     .take_while(|(k, _)| k.starts_with(&prefix))
                     .count();
-            &self.added[from..to]
+            &added[from..to]
         } else {
-            &self.added[..]
+            &added[..]
         };
         let added = range.iter().filter_map(move |&(_, i)| {
             let t = &self.w.touched[i];
