@@ -26,8 +26,9 @@ fn entry() {
     let dir = PathBuf::from(dir);
     match role.as_str() {
         "hold-lock" => crate::locked::hold_lock(&dir),
-        "crash-writer" => crate::crash::writer(&dir, false),
-        "crash-writer-sync" => crate::crash::writer(&dir, true),
+        "crash-writer" => crate::crash::writer(&dir, crate::crash::Writer::Plain),
+        "crash-writer-sync" => crate::crash::writer(&dir, crate::crash::Writer::Synced),
+        "crash-writer-admin" => crate::crash::writer(&dir, crate::crash::Writer::Administering),
         "load" => crate::memory::load(&dir, false),
         "load-wide" => crate::memory::load(&dir, true),
         other => panic!("unknown child role {other}"),
