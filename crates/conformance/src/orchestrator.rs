@@ -174,9 +174,9 @@ fn note(orc: &Orchestrator, clone_id: &str, what: std::fmt::Arguments<'_>) {
             .unwrap_or_default();
         let _ = writeln!(
             log,
-            "== orchestrator {}.{:03}: {what}",
+            "== orchestrator {}.{:06}: {what}",
             now.as_secs(),
-            now.subsec_millis()
+            now.subsec_micros()
         );
     }
 }

@@ -15,7 +15,8 @@ use crate::eval::for_each_solution;
 use crate::graph::Graph;
 use crate::ns;
 use crate::pattern::{Translator, inline_constraint};
-use crate::render::{collapse, render_object, select_key, term_order};
+use crate::render::{collapse, render_object, select_key};
+use crate::value_order::value_order;
 use oxrdf::{Literal, NamedNode, Term, Variable};
 use serde_json::{Map, Value};
 use spargebra::algebra::{Expression, GraphPattern};
@@ -504,7 +505,7 @@ impl Construct {
         }
         for (key, mut values) in keyed {
             values.sort_by(|a, b| match (a.0, b.0) {
-                (Some(x), Some(y)) => term_order(x, y),
+                (Some(x), Some(y)) => value_order(ctx, x, y),
                 (Some(_), None) => std::cmp::Ordering::Less,
                 (None, Some(_)) => std::cmp::Ordering::Greater,
                 (None, None) => a.1.to_string().cmp(&b.1.to_string()),

@@ -14,6 +14,7 @@ mod pattern;
 mod read;
 mod render;
 pub mod value;
+mod value_order;
 mod write;
 
 pub use context::Context;

@@ -11,7 +11,8 @@ use crate::eval::{ask as eval_ask, for_each_solution};
 use crate::graph::Graph;
 use crate::list;
 use crate::pattern::Translator;
-use crate::render::{render_object, render_subject, term_order};
+use crate::render::{render_object, render_subject};
+use crate::value_order::value_order;
 use oxrdf::{NamedNode, NamedOrBlankNode, Term, Triple};
 use serde_json::{Map, Value};
 use spargebra::term::TermPattern;
@@ -133,7 +134,7 @@ fn describe_one<G: Graph + ?Sized>(
     if items.is_empty() {
         return Ok(render_subject(ctx, id, &mut properties));
     }
-    items.sort_by(|a, b| a.0.cmp(b.0).then_with(|| term_order(&a.1, &b.1)));
+    items.sort_by(|a, b| a.0.cmp(b.0).then_with(|| value_order(ctx, &a.1, &b.1)));
     let list: Vec<Value> = items
         .iter()
         .map(|(_, item)| render_object(ctx, item, None))

@@ -9,9 +9,9 @@ use crate::hash::IndexedSet;
 use crate::list;
 use crate::ns;
 use crate::value::{inline_json, parse_json_literal};
+use crate::value_order::value_order;
 use oxrdf::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use serde_json::{Map, Value};
-use std::cmp::Ordering;
 use std::collections::HashMap;
 
 /// Renders triples as a list of partial subjects (the m-ld `GraphSubjects` shape, as used for
@@ -256,7 +256,7 @@ fn render_subject_with<'p>(
         properties.sort_by(|a, b| {
             a.0.as_str()
                 .cmp(b.0.as_str())
-                .then_with(|| term_order(a.1, b.1))
+                .then_with(|| value_order(ctx, a.1, b.1))
         });
     }
     let mut keyed: Vec<(String, Values)> = Vec::with_capacity(properties.len());
@@ -482,73 +482,6 @@ fn render_literal(ctx: &Context, literal: &Literal, def: Option<&TermDefinition>
     Value::Object(object)
 }
 
-/// A total order on values of one property, so that multi-valued output is deterministic:
-/// IRIs, then blank nodes, then numbers (numerically), then strings, then booleans, then other
-/// literals; ties broken lexically.
-pub(crate) fn term_order(a: &Term, b: &Term) -> Ordering {
-    fn rank(term: &Term) -> (u8, Option<f64>) {
-        match term {
-            Term::NamedNode(_) => (0, None),
-            Term::BlankNode(_) => (1, None),
-            Term::Literal(l) => {
-                if l.language().is_some() {
-                    return (3, None);
-                }
-                match l.datatype().as_str() {
-                    ns::XSD_STRING => (3, None),
-                    ns::XSD_BOOLEAN => (4, None),
-                    dt if is_numeric_datatype(dt) => (2, l.value().trim().parse::<f64>().ok()),
-                    _ => (5, None),
-                }
-            }
-        }
-    }
-    let (rank_a, num_a) = rank(a);
-    let (rank_b, num_b) = rank(b);
-    rank_a
-        .cmp(&rank_b)
-        .then_with(|| match (num_a, num_b) {
-            (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        })
-        .then_with(|| lexical(a).cmp(lexical(b)))
-        .then_with(|| a.to_string().cmp(&b.to_string()))
-}
-
-fn lexical(term: &Term) -> &str {
-    match term {
-        Term::NamedNode(n) => n.as_str(),
-        Term::BlankNode(b) => b.as_str(),
-        Term::Literal(l) => l.value(),
-    }
-}
-
-fn is_numeric_datatype(datatype: &str) -> bool {
-    const NUMERIC: [&str; 16] = [
-        "integer",
-        "double",
-        "decimal",
-        "float",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "unsignedInt",
-        "unsignedLong",
-        "unsignedShort",
-        "unsignedByte",
-    ];
-    datatype
-        .strip_prefix("http://www.w3.org/2001/XMLSchema#")
-        .is_some_and(|local| NUMERIC.contains(&local))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -758,19 +691,5 @@ mod tests {
                 "wife": "wilma"
             })]
         );
-    }
-
-    #[test]
-    fn values_sort_numerically_then_lexically() {
-        let mut values: Vec<Term> = vec![
-            typed("10", ns::XSD_INTEGER),
-            typed("9", ns::XSD_INTEGER),
-            Literal::new_simple_literal("b").into(),
-            Literal::new_simple_literal("a").into(),
-            iri("x").into(),
-        ];
-        values.sort_by(term_order);
-        let lexicals: Vec<&str> = values.iter().map(lexical).collect();
-        assert_eq!(lexicals, ["http://test.example.org/x", "9", "10", "a", "b"]);
     }
 }
