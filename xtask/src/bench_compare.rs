@@ -10,13 +10,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::mosquitto::Mosquitto;
 use crate::{cargo, root, target_dir};
 
 /// m-ld-js and what its MQTT remotes and in-memory backend need, pinned as the interop tests pin them.
@@ -267,7 +267,10 @@ fn run_workload(
 
 /// A broker process both engines connect to; stopped when dropped.
 struct Broker {
-    child: Child,
+    /// The embedded broker's runner process, which stops when its input closes.
+    embedded: Option<Child>,
+    /// Or Mosquitto, which stops when dropped.
+    _mosquitto: Option<Mosquitto>,
     port: u16,
 }
 
@@ -289,7 +292,11 @@ impl Broker {
                     .and_then(|v| v["port"].as_u64())
                     .and_then(|p| u16::try_from(p).ok());
                 match port {
-                    Some(port) => Ok(Broker { child, port }),
+                    Some(port) => Ok(Broker {
+                        embedded: Some(child),
+                        _mosquitto: None,
+                        port,
+                    }),
                     None => {
                         let _ = child.kill();
                         let _ = child.wait();
@@ -298,32 +305,12 @@ impl Broker {
                 }
             }
             BrokerKind::Mosquitto => {
-                let binary = mosquitto_binary()
-                    .context("--broker mosquitto needs Mosquitto (apt-get install mosquitto)")?;
-                let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-                let conf = cache.join("mosquitto.conf");
-                std::fs::create_dir_all(cache)?;
-                std::fs::write(
-                    &conf,
-                    format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
-                )?;
-                let child = Command::new(binary)
-                    .arg("-c")
-                    .arg(&conf)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .context("starting mosquitto")?;
-                let broker = Broker { child, port };
-                let deadline = Instant::now() + Duration::from_secs(10);
-                while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                    if Instant::now() > deadline {
-                        bail!("mosquitto did not listen on port {port}");
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Ok(broker)
+                let mosquitto = Mosquitto::start(cache)?;
+                Ok(Broker {
+                    embedded: None,
+                    port: mosquitto.port,
+                    _mosquitto: Some(mosquitto),
+                })
             }
         }
     }
@@ -331,29 +318,18 @@ impl Broker {
 
 impl Drop for Broker {
     fn drop(&mut self) {
-        // The embedded broker stops when its input closes; Mosquitto is killed.
-        drop(self.child.stdin.take());
-        if !matches!(self.child.try_wait(), Ok(Some(_))) {
-            std::thread::sleep(Duration::from_millis(200));
-            if !matches!(self.child.try_wait(), Ok(Some(_))) {
-                let _ = self.child.kill();
+        // The embedded broker stops when its input closes (Mosquitto stops when dropped).
+        if let Some(child) = &mut self.embedded {
+            drop(child.stdin.take());
+            if !matches!(child.try_wait(), Ok(Some(_))) {
+                std::thread::sleep(Duration::from_millis(200));
+                if !matches!(child.try_wait(), Ok(Some(_))) {
+                    let _ = child.kill();
+                }
             }
+            let _ = child.wait();
         }
-        let _ = self.child.wait();
     }
-}
-
-fn mosquitto_binary() -> Option<PathBuf> {
-    [
-        "/usr/sbin/mosquitto",
-        "/usr/bin/mosquitto",
-        "/usr/local/sbin/mosquitto",
-        "/usr/local/bin/mosquitto",
-        "/opt/homebrew/sbin/mosquitto",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists())
 }
 
 /// The median (the mean of the middle two for an even count).

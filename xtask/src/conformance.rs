@@ -2,7 +2,9 @@
 //! the `mld-orchestrator`, with clones of this engine or, in a mixed run, alternating with m-ld-js.
 //!
 //! Owns the pinned npm packages (installed once into a cache folder under the target directory), the
-//! small node runner script, and the orchestrator's lifetime. It knows nothing of m-ld itself.
+//! small node runner script, and the lifetimes of the orchestrator and of the broker (`--mosquitto`:
+//! a Mosquitto process; by default the orchestrator's embedded broker). It knows nothing of m-ld
+//! itself.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -10,6 +12,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
+use crate::mosquitto::Mosquitto;
 use crate::{cargo, root, target_dir};
 
 /// The npm packages the suite needs, pinned. `jasmine` is not declared by `@m-ld/m-ld-test`.
@@ -32,7 +35,7 @@ runner(specs)(url).then(
 "#;
 
 /// Runs the suite; fails unless every selected spec passes.
-pub fn run(mixed: bool, specs: &[String]) -> Result<()> {
+pub fn run(mixed: bool, mosquitto: bool, specs: &[String]) -> Result<()> {
     let cache = target_dir().join("conformance");
     let node_dir = cache.join("node");
     install_packages(&node_dir)?;
@@ -58,6 +61,17 @@ pub fn run(mixed: bool, specs: &[String]) -> Result<()> {
     for engine in &engines {
         orchestrator.arg("--engine").arg(engine);
     }
+    // Stopped when this run ends (the orchestrator's own embedded broker otherwise).
+    let broker = if mosquitto {
+        let broker = Mosquitto::start(&cache)?;
+        orchestrator
+            .arg("--broker")
+            .arg(format!("127.0.0.1:{}", broker.port));
+        eprintln!("xtask: Mosquitto on 127.0.0.1:{}", broker.port);
+        Some(broker)
+    } else {
+        None
+    };
     let mut orchestrator = orchestrator
         .arg("--work-dir")
         .arg(&work_dir)
@@ -91,6 +105,7 @@ pub fn run(mixed: bool, specs: &[String]) -> Result<()> {
     // Closing its standard input stops the orchestrator and its clones.
     drop(orchestrator.stdin.take());
     let _ = orchestrator.wait();
+    drop(broker);
     if status.success() {
         let _ = std::fs::remove_dir_all(&work_dir);
     } else {

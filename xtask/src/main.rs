@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod bench_compare;
 mod conformance;
+mod mosquitto;
 mod npm;
 
 #[derive(Parser)]
@@ -33,6 +34,9 @@ enum Cmd {
         /// Alternate clones between this engine and m-ld-js 0.10.0.
         #[arg(long)]
         mixed: bool,
+        /// Use a Mosquitto broker (on a loopback port) instead of the embedded one.
+        #[arg(long)]
+        mosquitto: bool,
         /// Spec selections: `1` for all start specs, `1/3` for one file, `2` for chaos, ...
         specs: Vec<String>,
     },
@@ -44,7 +48,11 @@ enum Cmd {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Cmd::Ci { proptest_cases } => ci(proptest_cases),
-        Cmd::TestConformance { mixed, specs } => conformance::run(mixed, &specs),
+        Cmd::TestConformance {
+            mixed,
+            mosquitto,
+            specs,
+        } => conformance::run(mixed, mosquitto, &specs),
         Cmd::BenchCompare(args) => bench_compare::run(args),
     }
 }

@@ -12,6 +12,9 @@ const { MqttRemotes } = require('@m-ld/m-ld/ext/mqtt');
 const { ClassicLevel } = require('classic-level');
 
 const emit = event => process.stdout.write(JSON.stringify(event) + '\n');
+// With MLD_LOG mentioning mld_clone=debug (as for mld-clone), events also go to the clone's log.
+const debug = /mld_clone=(debug|trace)/.test(process.env.MLD_LOG || '');
+const log = (...args) => { if (debug) console.error(new Date().toISOString(), 'clone.js', ...args); };
 const isRead = request => ['@describe', '@select', '@construct'].some(k => k in request);
 const lines = readline.createInterface({ input: process.stdin });
 let meld = null;
@@ -27,15 +30,62 @@ async function start({ config, dataDir, mqtt }) {
     emit({ '@type': 'unstarted', err: `${err}` });
     process.exit(0);
   }
-  // Report the start once the clone is online, as mld-clone does (it returns once its presence
-  // is on the broker): a clone started right after may otherwise find no one present.
-  await meld.status.becomes({ online: true });
-  emit({ '@type': 'started' });
-  meld.follow(update => emit({ '@type': 'updated', body: update }));
-  meld.status.subscribe({
-    next: status => emit({ '@type': 'status', body: status }),
-    complete: () => { if (!stopping) emit({ '@type': 'closed' }); }
+  // A genesis clone reports its start once its presence is on the broker, as mld-clone does: a
+  // clone started right after may otherwise find no one present (m-ld-js goes online before it
+  // publishes its presence record, so watch the record itself). Any other clone reports it as
+  // soon as it is open, as m-ld-js's own compliance clone does: specs that restart a clone
+  // listen for its exchanges with peers only once the start is reported.
+  // Updates and statuses that come meanwhile (a rev-up may already be under way) are held
+  // back, to follow the 'started' event.
+  log('clone() resolved');
+  const held = [];
+  let report = event => held.push(event);
+  meld.follow(update => {
+    log('updated', JSON.stringify(update));
+    report({ '@type': 'updated', body: update });
   });
+  meld.status.subscribe({
+    next: status => report({ '@type': 'status', body: status }),
+    complete: () => { if (!stopping) report({ '@type': 'closed' }); }
+  });
+  if (config.genesis) {
+    await meld.status.becomes({ online: true });
+    await presenceRecorded(config['@domain'], config['@id'], mqtt);
+  }
+  log(`started (${held.length} events held)`);
+  emit({ '@type': 'started' });
+  held.forEach(emit);
+  report = emit;
+}
+
+// Resolves once the broker holds the retained presence record of clone `id` (m-ld-js
+// MqttPresence: `__presence/<domain>/<id>` = {"<id>": "<domain>/control"}), or after 10 s.
+async function presenceRecorded(domain, id, mqtt) {
+  const AsyncMqtt = require('async-mqtt');
+  const watcher = await AsyncMqtt.connectAsync({ host: mqtt.host, port: mqtt.port, clientId: `${id}-watch` });
+  try {
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        console.error(`presence of ${id} not seen on the broker within 10 s`);
+        resolve();
+      }, 10000);
+      watcher.on('message', (_topic, payload) => {
+        let record = null;
+        try {
+          record = JSON.parse(payload.toString());
+        } catch (e) {
+          return; // a ghost or a leave
+        }
+        if (record != null && typeof record == 'object' && id in record) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      watcher.subscribe(`__presence/${domain}/${id}`, { qos: 1 }).catch(reject);
+    });
+  } finally {
+    await watcher.end();
+  }
 }
 
 async function transact(requestId, request) {
