@@ -217,6 +217,21 @@ pub(crate) fn seen_history<T: StoreSnapshot>(
     Ok(history)
 }
 
+/// The contiguous history of `latest` (its process's operations that it immediately follows,
+/// as far back as they are kept), oldest first and ending with `latest` itself.
+pub(crate) fn history_of<T: StoreSnapshot>(
+    snap: &T,
+    latest: Operation,
+    ns: &NsTable,
+) -> Result<Vec<Operation>, CoreError> {
+    let mut history = match latest.from.checked_sub(1).filter(|&tick| tick > 0) {
+        Some(before) => seen_history(snap, &latest.time, &latest.principal, before, 1, ns)?,
+        None => Vec::new(),
+    };
+    history.push(latest);
+    Ok(history)
+}
+
 /// A requester's time in a rev-up: its clock (a rev-up request) or a collaborator's GWC (when
 /// re-emitting our own operations after a rev-up or snapshot).
 pub trait RevupTime {

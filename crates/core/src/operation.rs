@@ -388,11 +388,6 @@ impl PairSet {
         })
     }
 
-    /// The number of pairs.
-    pub(crate) fn len(&self) -> usize {
-        self.tids.values().map(Vec::len).sum()
-    }
-
     pub(crate) fn into_grouped(mut self) -> Vec<(Triple, Vec<Tid>)> {
         let mut out = Vec::with_capacity(self.order.len());
         for t in self.order {

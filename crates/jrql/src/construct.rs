@@ -6,6 +6,11 @@
 //! property, as m-ld-js does), but a fixed template value is only emitted for subjects that
 //! actually have it (m-ld-js emits it for every matched subject).
 //!
+//! A `@list` in a template (m-ld-js `ConstructTemplate` list properties) is filled as an
+//! index-keyed object, `{"@list": {"0": "Bread", "1": "Milk"}}`, sparse when only some indexes
+//! match. Its keys are indexes or variables bound to indexes; its items are values, nested
+//! templates (the item subject), or slot templates (objects with `@item`, giving the slot).
+//!
 //! Owns only construct templates; must not know describe/select or writes.
 
 use crate::algebra::{bgp, filter, union_of};
@@ -13,6 +18,7 @@ use crate::context::TermDefinition;
 use crate::error::{JrqlError, abridge};
 use crate::eval::for_each_solution;
 use crate::graph::Graph;
+use crate::list::{self, ListIndex};
 use crate::ns;
 use crate::pattern::{Translator, inline_constraint};
 use crate::render::{collapse, render_object, select_key};
@@ -50,9 +56,35 @@ struct TemplateProperty {
     value: TemplateValue,
 }
 
+/// The index of a `@list` entry.
+enum ListKey {
+    At(usize),
+    /// A variable bound to the index (the slot's `@index`).
+    Var(Variable),
+}
+
+/// What a `@list` entry shows at its index.
+enum ListItem {
+    /// The slot's `@item` value (the slot itself is matched by the hidden variable).
+    Value {
+        slot: Variable,
+        value: TemplateValue,
+    },
+    /// A slot template (an object with `@item`), by template index.
+    Slot(usize),
+}
+
+/// A `@list` entry of a template: `list ?position slot . slot @index key`, and its item.
+struct ListEntry {
+    key: ListKey,
+    position: Variable,
+    item: ListItem,
+}
+
 struct Template {
     id: TemplateId,
     properties: Vec<TemplateProperty>,
+    list: Vec<ListEntry>,
 }
 
 /// A parsed construct request.
@@ -113,6 +145,7 @@ impl Construct {
         self.templates.push(Template {
             id,
             properties: Vec::new(),
+            list: Vec::new(),
         });
         for (key, value) in object {
             let template_key = match key.as_str() {
@@ -124,12 +157,18 @@ impl Construct {
                         "nested contexts are not supported",
                     ));
                 }
-                "@list" | "@item" | "@index" => {
-                    return Err(JrqlError::unsupported(
-                        key.as_str(),
-                        "lists are not yet supported",
-                    ));
+                "@list" => {
+                    self.list_entries(translator, index, value)?;
+                    continue;
                 }
+                "@item" => TemplateKey::Fixed {
+                    key: key.clone(),
+                    predicate: NamedNode::new_unchecked(list::ITEM),
+                },
+                "@index" => TemplateKey::Fixed {
+                    key: key.clone(),
+                    predicate: NamedNode::new_unchecked(list::INDEX),
+                },
                 k if k.starts_with('@') => {
                     return Err(JrqlError::unsupported(
                         k,
@@ -182,12 +221,6 @@ impl Construct {
                 if let Some(set) = object.get("@set") {
                     return self.values(translator, key, def, set, out);
                 }
-                if object.contains_key("@list") {
-                    return Err(JrqlError::unsupported(
-                        "@list",
-                        "lists are not yet supported",
-                    ));
-                }
                 if let Some(operators) = inline_constraint(object) {
                     let variable = translator.constraint_variable(object)?;
                     for (operator, args) in operators {
@@ -215,6 +248,68 @@ impl Construct {
                 Ok(())
             }
         }
+    }
+
+    /// Reads the `@list` of template `index` (m-ld-js match mode: no sub-indexes).
+    fn list_entries(
+        &mut self,
+        translator: &mut Translator<'_>,
+        index: usize,
+        value: &Value,
+    ) -> Result<(), JrqlError> {
+        for (list_index, item) in list::list_items(value, false)? {
+            let key = match list_index {
+                ListIndex::At(i, None) => ListKey::At(i),
+                ListIndex::At(i, Some(j)) => {
+                    return Err(JrqlError::bad(format!(
+                        "list index \"{i},{j}\": a sub-index cannot be constructed"
+                    )));
+                }
+                ListIndex::Var(Some(name)) => {
+                    ListKey::Var(translator.variable(&format!("?{name}")).ok_or_else(|| {
+                        JrqlError::bad(format!("list index ?{name} is not a variable"))
+                    })?)
+                }
+                ListIndex::Var(None) => ListKey::Var(translator.fresh()),
+            };
+            let mut entries = Vec::new();
+            match item {
+                Value::Object(slot) if slot.contains_key("@item") => {
+                    let nested = self.template(translator, slot)?;
+                    // The slot is joined on its identity, so it needs one.
+                    if let Some(t) = self.templates.get_mut(nested)
+                        && matches!(t.id, TemplateId::Absent)
+                    {
+                        t.id = TemplateId::Var(translator.fresh());
+                    }
+                    entries.push(ListItem::Slot(nested));
+                }
+                other => {
+                    let mut values = Vec::new();
+                    self.values(translator, "@list", None, other, &mut values)?;
+                    for value in values {
+                        entries.push(ListItem::Value {
+                            slot: translator.fresh(),
+                            value,
+                        });
+                    }
+                }
+            }
+            for item in entries {
+                let entry = ListEntry {
+                    key: match &key {
+                        ListKey::At(i) => ListKey::At(*i),
+                        ListKey::Var(v) => ListKey::Var(v.clone()),
+                    },
+                    position: translator.fresh(),
+                    item,
+                };
+                if let Some(template) = self.templates.get_mut(index) {
+                    template.list.push(entry);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn fixed_or_var(
@@ -311,6 +406,103 @@ impl Construct {
                 }
             }
         }
+        for entry in &template.list {
+            let subject = match &template.id {
+                TemplateId::Fixed(n) => TermPattern::NamedNode(n.clone()),
+                TemplateId::Var(v) => TermPattern::Variable(v.clone()),
+                TemplateId::Absent => TermPattern::Variable(translator.fresh()),
+            };
+            self.list_branches(translator, subject, entry, out);
+        }
+    }
+
+    /// The branches of one `@list` entry of the list subject `subject`: the slot at a position
+    /// of the list with the entry's index, then what the entry shows of it.
+    #[allow(clippy::type_complexity)]
+    fn list_branches(
+        &self,
+        translator: &mut Translator<'_>,
+        subject: TermPattern,
+        entry: &ListEntry,
+        out: &mut Vec<(Vec<TriplePattern>, Vec<(Variable, Expression)>)>,
+    ) {
+        let index = match &entry.key {
+            ListKey::At(i) => TermPattern::Literal(Literal::new_typed_literal(
+                i.to_string(),
+                NamedNode::new_unchecked(ns::XSD_INTEGER),
+            )),
+            ListKey::Var(v) => TermPattern::Variable(v.clone()),
+        };
+        let head = |slot: TermPattern| {
+            vec![
+                TriplePattern {
+                    subject: subject.clone(),
+                    predicate: NamedNodePattern::Variable(entry.position.clone()),
+                    object: slot.clone(),
+                },
+                TriplePattern {
+                    subject: slot,
+                    predicate: NamedNodePattern::NamedNode(NamedNode::new_unchecked(list::INDEX)),
+                    object: index.clone(),
+                },
+            ]
+        };
+        match &entry.item {
+            ListItem::Value { slot, value } => {
+                let slot = TermPattern::Variable(slot.clone());
+                let item = |object: TermPattern| TriplePattern {
+                    subject: slot.clone(),
+                    predicate: NamedNodePattern::NamedNode(NamedNode::new_unchecked(list::ITEM)),
+                    object,
+                };
+                match value {
+                    TemplateValue::Var(v) => {
+                        let mut triples = head(slot.clone());
+                        triples.push(item(TermPattern::Variable(v.clone())));
+                        out.push((triples, Vec::new()));
+                    }
+                    TemplateValue::Fixed(term, marker) => {
+                        let mut triples = head(slot.clone());
+                        triples.push(item(term.clone().into()));
+                        let extends = marker
+                            .iter()
+                            .map(|m| (m.clone(), Expression::Literal(Literal::from(true))))
+                            .collect();
+                        out.push((triples, extends));
+                    }
+                    TemplateValue::Nested(nested) => {
+                        let mut nested_branches = Vec::new();
+                        self.branches(translator, *nested, &mut nested_branches);
+                        for (triples, extends) in nested_branches {
+                            let Some(nested_id) = triples.first().map(|t| t.subject.clone()) else {
+                                continue;
+                            };
+                            let mut all = head(slot.clone());
+                            all.push(item(nested_id));
+                            all.extend(triples);
+                            out.push((all, extends));
+                        }
+                    }
+                }
+            }
+            ListItem::Slot(nested) => {
+                let slot = match self.templates.get(*nested).map(|t| &t.id) {
+                    Some(TemplateId::Fixed(n)) => TermPattern::NamedNode(n.clone()),
+                    Some(TemplateId::Var(v)) => TermPattern::Variable(v.clone()),
+                    Some(TemplateId::Absent) | None => return,
+                };
+                let mut nested_branches = Vec::new();
+                self.branches(translator, *nested, &mut nested_branches);
+                if nested_branches.is_empty() {
+                    out.push((head(slot.clone()), Vec::new()));
+                }
+                for (triples, extends) in nested_branches {
+                    let mut all = head(slot.clone());
+                    all.extend(triples);
+                    out.push((all, extends));
+                }
+            }
+        }
     }
 
     /// Variables whose values fill the templates.
@@ -332,6 +524,18 @@ impl Construct {
                 match &property.value {
                     TemplateValue::Var(v) | TemplateValue::Fixed(_, Some(v)) => add(v),
                     _ => {}
+                }
+            }
+            for entry in &template.list {
+                if let ListKey::Var(v) = &entry.key {
+                    add(v);
+                }
+                if let ListItem::Value {
+                    value: TemplateValue::Var(v) | TemplateValue::Fixed(_, Some(v)),
+                    ..
+                } = &entry.item
+                {
+                    add(v);
                 }
             }
         }
@@ -450,6 +654,46 @@ impl Construct {
                 result.add(key, value);
             }
         }
+        for entry in &template.list {
+            let at = match &entry.key {
+                ListKey::At(i) => Some(*i),
+                ListKey::Var(v) => bound(v).and_then(list_index_of),
+            };
+            let Some(at) = at else { continue };
+            let value = match &entry.item {
+                ListItem::Value {
+                    value: TemplateValue::Var(v),
+                    ..
+                } => match bound(v) {
+                    Some(term) => ResultValue::Term(term.clone()),
+                    None => continue,
+                },
+                ListItem::Value {
+                    value: TemplateValue::Fixed(term, marker),
+                    ..
+                } => {
+                    if marker.as_ref().is_some_and(|m| bound(m).is_none()) {
+                        continue;
+                    }
+                    ResultValue::Term(term.clone())
+                }
+                ListItem::Value {
+                    value: TemplateValue::Nested(nested),
+                    ..
+                }
+                | ListItem::Slot(nested) => match self.fill(translator, *nested, bound, results) {
+                    Some(i) => ResultValue::Nested(*nested, i),
+                    None => continue,
+                },
+            };
+            if let Some(result) = results
+                .by_template
+                .get_mut(index)
+                .and_then(|list| list.get_mut(position))
+            {
+                result.add(PropertyKey::List(at), value);
+            }
+        }
         let result = results.by_template.get(index)?.get(position)?;
         (identified || !result.properties.is_empty()).then_some(position)
     }
@@ -469,7 +713,21 @@ impl Construct {
         let mut subject = Map::new();
         subject.insert("@id".into(), Value::String(result.id.clone()));
         let mut keyed: Vec<(String, Vec<RenderedValue<'_>>)> = Vec::new();
+        let mut listed: Vec<(usize, Vec<RenderedValue<'_>>)> = Vec::new();
         for (key, values) in &result.properties {
+            if let PropertyKey::List(at) = key {
+                let mut rendered = Vec::new();
+                for value in values {
+                    rendered.push(match value {
+                        ResultValue::Term(term) => (Some(term), render_object(ctx, term, None)),
+                        ResultValue::Nested(t, i) => {
+                            (None, self.render(translator, results, *t, *i)?)
+                        }
+                    });
+                }
+                listed.push((*at, rendered));
+                continue;
+            }
             for value in values {
                 let (key, rendered, term) = match (key, value) {
                     (PropertyKey::Fixed(k), ResultValue::Term(term)) if k == "@type" => {
@@ -486,12 +744,14 @@ impl Construct {
                         let (k, v) = crate::render::render_property(ctx, p, term);
                         (k, v, Some(term))
                     }
+                    (PropertyKey::List(_), _) => continue,
                     (key, ResultValue::Nested(t, i)) => {
                         let k = match key {
                             PropertyKey::Fixed(k) => k.clone(),
                             PropertyKey::Predicate(p) => {
                                 select_key(ctx, p.as_str(), &Term::NamedNode(p.clone())).0
                             }
+                            PropertyKey::List(_) => continue,
                         };
                         let nested = self.render(translator, results, *t, *i)?;
                         (k, nested, None)
@@ -504,14 +764,23 @@ impl Construct {
             }
         }
         for (key, mut values) in keyed {
-            values.sort_by(|a, b| match (a.0, b.0) {
-                (Some(x), Some(y)) => value_order(ctx, x, y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => a.1.to_string().cmp(&b.1.to_string()),
-            });
+            sort_rendered(ctx, &mut values);
             values.dedup_by(|a, b| a.1 == b.1);
             subject.insert(key, collapse(values.into_iter().map(|(_, v)| v).collect()));
+        }
+        if !listed.is_empty() {
+            // Index keys in index order, as a JS object shows integer keys.
+            listed.sort_by_key(|(at, _)| *at);
+            let mut items = Map::new();
+            for (at, mut values) in listed {
+                sort_rendered(ctx, &mut values);
+                values.dedup_by(|a, b| a.1 == b.1);
+                items.insert(
+                    at.to_string(),
+                    collapse(values.into_iter().map(|(_, v)| v).collect()),
+                );
+            }
+            subject.insert("@list".into(), Value::Object(items));
         }
         Some(Value::Object(subject))
     }
@@ -585,10 +854,30 @@ pub(crate) fn with_template_filters(construct: &Construct, pattern: GraphPattern
 /// A rendered value with the term it came from (none for nested subjects), for sorting.
 type RenderedValue<'t> = (Option<&'t Term>, Value);
 
+/// Sorts the values of one key: terms in m-ld-js value order, then nested subjects.
+fn sort_rendered(ctx: &crate::context::Context, values: &mut [RenderedValue<'_>]) {
+    values.sort_by(|a, b| match (a.0, b.0) {
+        (Some(x), Some(y)) => value_order(ctx, x, y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.1.to_string().cmp(&b.1.to_string()),
+    });
+}
+
+/// The list index a bound index variable holds: a non-negative integer literal.
+fn list_index_of(term: &Term) -> Option<usize> {
+    match term {
+        Term::Literal(l) if l.datatype().as_str() == ns::XSD_INTEGER => l.value().parse().ok(),
+        _ => None,
+    }
+}
+
 #[derive(PartialEq)]
 enum PropertyKey {
     Fixed(String),
     Predicate(NamedNode),
+    /// An index of the subject's `@list`.
+    List(usize),
 }
 
 #[derive(PartialEq)]
@@ -676,11 +965,18 @@ mod tests {
 
     #[test]
     fn unsupported_template_keys() {
+        // Lists construct, but not at sub-indexes.
         assert_eq!(
-            parse(json!({ "@id": "x", "@list": ["a"] }), true)
+            parse(json!({ "@id": "x", "@list": ["?a", "?b"] }), true)
+                .map(|(_, branches)| branches)
+                .ok(),
+            Some(2)
+        );
+        assert_eq!(
+            parse(json!({ "@id": "x", "@list": { "0,1": "?" } }), true)
                 .err()
                 .map(|e| e.status()),
-            Some(5011)
+            Some(4001)
         );
         assert_eq!(
             parse(json!({ "@id": "x", "@foo": 1 }), true)

@@ -94,6 +94,9 @@ pub(crate) struct Engine<S: Store> {
     /// The list position site: the clone id (protocol §6.2).
     site: String,
     updates: broadcast::Sender<Arc<Notice>>,
+    /// Updates since the clone was opened, for the first [`MeldClone::follow`], while the
+    /// catch-up with peers that opening started is under way (see `live::start`).
+    pub(crate) early_updates: Option<broadcast::Receiver<Arc<Notice>>>,
     status: watch::Sender<MeldStatus>,
     remotes: Option<Arc<dyn Remotes>>,
     /// Whether this clone has declared itself present on the domain.
@@ -109,6 +112,8 @@ pub(crate) struct Engine<S: Store> {
     pub(crate) unsent: Option<u64>,
     /// Runs journal administration every few entries.
     clerk: crate::journal::Clerk,
+    /// The shapes declared in the data, told when each transaction ends.
+    declared: Arc<crate::constraints::DeclaredShapes>,
 }
 
 impl MeldClone<MemoryStore> {
@@ -195,6 +200,9 @@ impl<S: Store> Inner<S> {
         for constraint in &self.constraints {
             suset.add_constraint(Box::new(crate::constraints::Shared(Arc::clone(constraint))));
         }
+        // Then the extensions declared in the data (m-ld-js order: configured, declared, lists).
+        let declared = Arc::new(crate::constraints::DeclaredShapes::load(&suset.state())?);
+        suset.add_constraint(Box::new(crate::constraints::Shared(declared.clone())));
         // The default list rules are always installed (m-ld-js `DefaultList`): one position per
         // slot, and `@item` single-valued with m-ld-js's value comparison.
         suset.add_constraint(Box::new(m_ld_core::list::DefaultList::positions_only()));
@@ -209,6 +217,7 @@ impl<S: Store> Inner<S> {
             genid: GenId::new(),
             site: self.config.id.clone(),
             updates,
+            early_updates: None,
             status: watch::channel(MeldStatus::default()).0,
             remotes: self.remotes.clone(),
             live,
@@ -216,6 +225,7 @@ impl<S: Store> Inner<S> {
             others,
             unsent: None,
             clerk: crate::journal::Clerk::new(self.config.journal),
+            declared,
         });
         engine.refresh_status();
         let mut slot = self.lock()?;
@@ -388,11 +398,20 @@ impl<S: Store> MeldClone<S> {
     /// subscription buffers up to `followBuffer` updates; writers never wait for it. A subscriber
     /// that falls further behind receives one [`MeldError::Lagged`] and its stream ends: updates
     /// are never dropped silently.
+    ///
+    /// A clone that reopens its data revs up from its peers in the background; the first
+    /// `follow` during that catch-up (and one network timeout after it) also delivers the updates
+    /// since the clone was opened, so an app that follows right after opening misses none of
+    /// them (as with m-ld-js, where nothing can happen between `clone()` and `follow()`).
     pub fn follow(&self) -> Result<Follow, MeldError> {
         let context = Arc::clone(&self.inner.context);
         self.with_engine(|engine| {
+            let updates = match engine.early_updates.take() {
+                Some(early) => early,
+                None => engine.updates.subscribe(),
+            };
             Ok(Follow {
-                updates: Some(engine.updates.subscribe()),
+                updates: Some(updates),
                 context,
             })
         })
@@ -466,13 +485,12 @@ impl<S: Store> Engine<S> {
 
     /// Commits a patch as one operation, hands it to the remotes and tells subscribers.
     fn commit(&mut self, patch: suset::Patch) -> Result<Option<u64>, MeldError> {
-        if let Some(e) = features::in_triples(patch.deletes.iter().chain(&patch.inserts)) {
-            return Err(e.into());
-        }
         // Index-addressed list changes become list positions against the current state.
         let patch = m_ld_core::list::rewrite_local(&self.suset.state(), patch, &self.site)?;
         let before = self.list_before(patch.deletes.iter().chain(&patch.inserts));
-        let Some(commit) = self.suset.transact(patch)? else {
+        // Extensions declared in the data are checked by the declared-shapes constraint.
+        let committed = self.suset.transact(patch);
+        let Some(commit) = self.settle(committed)? else {
             return Ok(None);
         };
         let ticks = commit.update.ticks;
@@ -482,9 +500,17 @@ impl<S: Store> Engine<S> {
         Ok(Some(ticks))
     }
 
+    /// A new subscription to the clone's updates.
+    pub(crate) fn updates_receiver(&self) -> broadcast::Receiver<Arc<Notice>> {
+        self.updates.subscribe()
+    }
+
     /// Hands an operation to the remotes. A clone that is not connected keeps it in its journal;
     /// peers receive it through their next rev-up.
     pub(crate) fn publish(&mut self, msg: &OperationMessage) {
+        if tracing::enabled!(target: "m_ld::ops", tracing::Level::TRACE) {
+            tracing::trace!(target: "m_ld::ops", "publishing {}", describe_operation(msg));
+        }
         if self.unsent.is_some() {
             tracing::debug!("operation at {} held back behind unsent ones", msg.op.time);
         } else if let Some(remotes) = &self.remotes
@@ -506,8 +532,32 @@ impl<S: Store> Engine<S> {
         lists.then(|| self.suset.state())
     }
 
+    /// Tells subscribers of an update not made by [`Engine::commit`] or [`Engine::receive`]
+    /// (a snapshot reset), first re-reading the declared shapes if it changed them.
     pub(crate) fn notify(&self, update: suset::Update) {
+        if let Err(e) = self.declared.settle(
+            || self.suset.state(),
+            update.deletes.iter().chain(&update.inserts),
+        ) {
+            // A snapshot is checked for unsupported features before it is applied.
+            tracing::error!("declared shapes unreadable after a reset: {e}");
+        }
         self.notify_since(update, None);
+    }
+
+    /// Tells the declared shapes that a local write ended (committed if `Ok(Some)`).
+    fn settle(
+        &self,
+        committed: Result<Option<suset::Commit>, CoreError>,
+    ) -> Result<Option<suset::Commit>, CoreError> {
+        match &committed {
+            Ok(Some(commit)) => self.declared.settle(
+                || self.suset.state(),
+                commit.update.deletes.iter().chain(&commit.update.inserts),
+            )?,
+            Ok(None) | Err(_) => self.declared.abandon(),
+        }
+        committed
     }
 
     /// Tells subscribers of an update; `before` (the state before it, if known) places list
@@ -538,9 +588,10 @@ impl<S: Store> Engine<S> {
     /// Receives a remote operation: causal buffering, application, notification, and broadcast
     /// of any constraint resolution. Returns `false` while received operations wait on a gap in
     /// our history (5005): the caller must recover by rev-up (they stay buffered, for the rev-up
-    /// to release). Fails, changing nothing, if the
-    /// operation uses a domain feature this engine does not implement: the caller must then
-    /// [refuse](Inner::refuse) the domain.
+    /// to release). Fails if the operation (or one it released) uses a domain feature this
+    /// engine does not implement, such as an extension declared in the data other than SHACL
+    /// shapes: that operation is not applied, and the caller must then [refuse](Inner::refuse)
+    /// the domain.
     pub(crate) fn receive(&mut self, msg: OperationMessage) -> Result<bool, CoreError> {
         if let Some(e) = features::in_operation(&msg.op) {
             return Err(e);
@@ -551,7 +602,7 @@ impl<S: Store> Engine<S> {
         let desc = tracing::enabled!(tracing::Level::DEBUG)
             .then(|| format!("{} (prev {})", msg.op.time, msg.prev));
         self.causal.push(msg);
-        let filled = self.drain_since(before.as_ref());
+        let filled = self.drain_since(before.as_ref())?;
         if !filled {
             tracing::debug!(
                 "operations wait on a gap (last received {}): a rev-up is needed",
@@ -561,31 +612,58 @@ impl<S: Store> Engine<S> {
         Ok(filled)
     }
 
-    /// Applies every buffered operation that is ready; `false` if some wait on a gap.
-    pub(crate) fn drain(&mut self) -> bool {
+    /// Applies every buffered operation that is ready; `false` if some wait on a gap. Fails as
+    /// [`Engine::receive`] does.
+    pub(crate) fn drain(&mut self) -> Result<bool, CoreError> {
         self.drain_since(None)
     }
 
-    fn drain_since(&mut self, before: Option<&suset::DatasetState<S::Snapshot>>) -> bool {
-        match self.causal.deliver(&mut self.suset) {
-            Ok(outcomes) => {
-                let mut entries = 0;
-                for outcome in outcomes {
-                    if let Applied::Applied { update, resolution } = outcome {
+    /// Applies the ready operations one at a time (m-ld-js `CausalBuffer` order), so that the
+    /// declared shapes each one meets are those its predecessors left.
+    fn drain_since(
+        &mut self,
+        before: Option<&suset::DatasetState<S::Snapshot>>,
+    ) -> Result<bool, CoreError> {
+        let mut entries = 0;
+        let mut refused = None;
+        while let Some(msg) = self.causal.pop_ready(self.suset.clock()) {
+            if tracing::enabled!(target: "m_ld::ops", tracing::Level::TRACE) {
+                tracing::trace!(target: "m_ld::ops", "applying {}", describe_operation(&msg));
+            }
+            match self.suset.apply(msg) {
+                Ok(Applied::Applied { update, resolution }) => {
+                    entries += 1;
+                    let settled = self.declared.settle(
+                        || self.suset.state(),
+                        update.deletes.iter().chain(&update.inserts),
+                    );
+                    if let Some(resolution) = resolution {
                         entries += 1;
-                        if let Some(resolution) = resolution {
-                            entries += 1;
-                            self.publish(&resolution);
-                        }
-                        self.notify_since(update, before);
+                        self.publish(&resolution);
+                    }
+                    self.notify_since(update, before);
+                    if let Err(e) = settled {
+                        refused = Some(e);
+                        break;
                     }
                 }
-                self.clerk
-                    .entries_added(&mut self.suset, entries, self.unsent);
+                Ok(_) => self.declared.abandon(),
+                Err(e) => {
+                    self.declared.abandon();
+                    if e.unsupported_feature().is_some() {
+                        refused = Some(e);
+                        break;
+                    }
+                    tracing::warn!("remote operation dropped: {e}");
+                }
             }
-            Err(e) => tracing::warn!("remote operation dropped: {e}"),
         }
-        !self.causal.waits_on_gap(self.suset.clock())
+        self.clerk
+            .entries_added(&mut self.suset, entries, self.unsent);
+        match refused {
+            Some(e) => Err(e),
+            None => Ok(!self.causal.waits_on_gap(self.suset.clock())),
+        }
     }
 
     pub(crate) fn status(&self) -> MeldStatus {
@@ -724,4 +802,22 @@ fn render_update(notice: &Notice, context: &Context) -> MeldUpdate {
         deleted_triples: update.deletes.clone().into(),
         inserted_triples: update.inserts.clone().into(),
     }
+}
+
+/// An operation in full, for tracing (`m_ld::ops` at TRACE): time, span, and every triple with
+/// its TIDs.
+fn describe_operation(msg: &OperationMessage) -> String {
+    use std::fmt::Write as _;
+    let op = &msg.op;
+    let mut out = format!("{} from {} prev {}", op.time, op.from, msg.prev);
+    for (label, pairs) in [("-", &op.deletes), ("+", &op.inserts)] {
+        for (triple, tids) in pairs {
+            let _ = write!(out, " {label}{{{triple} ");
+            for tid in tids {
+                let _ = write!(out, "{tid},");
+            }
+            out.push('}');
+        }
+    }
+    out
 }

@@ -18,8 +18,8 @@ use m_ld_core::operation::{Operation, OperationMessage};
 use m_ld_core::remotes::{
     LocalClone, PeerStream, RemoteRevup, RemoteSnapshot, Remotes, SnapshotDatum,
 };
-use m_ld_core::store::Store;
-use m_ld_core::suset::{SuSet, Update};
+use m_ld_core::store::{Store, StoreSnapshot};
+use m_ld_core::suset::{DatasetState, SuSet, Update};
 use oxrdf::Triple;
 
 use crate::MeldError;
@@ -78,7 +78,20 @@ pub(crate) async fn start<S: Store + Clone>(
     }
     remotes.set_present(true).await?;
     if resumed && others {
-        tokio::spawn(connect(Arc::clone(inner)));
+        // The catch-up runs after we return: keep its updates for the first follower.
+        inner.with_engine(|engine| {
+            engine.early_updates = Some(engine.updates_receiver());
+            Ok(())
+        })?;
+        let inner = Arc::clone(inner);
+        tokio::spawn(async move {
+            connect(Arc::clone(&inner)).await;
+            tokio::time::sleep(inner.config.network_timeout).await;
+            let _ = inner.with_engine(|engine| {
+                engine.early_updates = None;
+                Ok(())
+            });
+        });
     }
     tokio::spawn(anti_entropy(Arc::downgrade(inner)));
     Ok(())
@@ -162,26 +175,38 @@ async fn join<S: Store>(
         updates,
     } = snapshot;
     let clock = clock.ok_or_else(|| CoreError::Transport("snapshot without a clock".into()))?;
-    let (triples, operations, updates) = receive_snapshot(data, updates).await?;
+    // Each datum is staged as it arrives, while the collaborator sends the next; the store is
+    // written once the whole snapshot is in and shows no unsupported feature.
+    let mut joining = SuSet::joining(store, domain, clock, gwc, agreed)?;
+    let (triples, operations, updates) = receive_snapshot(data, updates, |datum| match datum {
+        SnapshotDatum::Triples(batch) => batch
+            .iter()
+            .try_for_each(|(triple, tids)| joining.add_triple(triple, tids)),
+        SnapshotDatum::Operation(op) => joining.add_operation(op),
+    })
+    .await?;
     refuse_features(&triples, &operations, &updates)?;
-    let suset = SuSet::join(store, domain, clock, gwc, agreed, triples, operations)?;
+    let suset = joining.finish()?;
+    // Freeing the received data takes a while: not on the way to running.
+    tokio::task::spawn_blocking(move || drop((triples, operations)));
     Ok((suset, updates))
 }
 
-/// The triples, latest operations and concurrent updates of a snapshot, received in full.
+/// The triples (in batches as received, sparing the copies of one growing list), latest
+/// operations and concurrent updates of a snapshot, received in full.
 type ReceivedSnapshot = (
-    Vec<(Triple, Vec<Tid>)>,
+    Vec<Vec<(Triple, Vec<Tid>)>>,
     Vec<Operation>,
     Vec<OperationMessage>,
 );
 
 /// Fails if a snapshot shows that the domain uses a feature this engine does not implement.
 fn refuse_features(
-    triples: &[(Triple, Vec<Tid>)],
+    triples: &[Vec<(Triple, Vec<Tid>)>],
     operations: &[Operation],
     updates: &[OperationMessage],
 ) -> Result<(), CoreError> {
-    let found = features::in_triples(triples.iter().map(|(t, _)| t))
+    let found = features::in_triples(triples.iter().flatten().map(|(t, _)| t))
         .or_else(|| operations.iter().find_map(features::in_operation))
         .or_else(|| {
             updates
@@ -194,16 +219,20 @@ fn refuse_features(
     }
 }
 
-/// Receives a snapshot's data and updates streams in full.
+/// Receives a snapshot's data and updates streams in full, handing each datum to `stage` as it
+/// arrives.
 async fn receive_snapshot(
     mut data: PeerStream<SnapshotDatum>,
     updates: PeerStream<OperationMessage>,
+    mut stage: impl FnMut(&SnapshotDatum) -> Result<(), CoreError>,
 ) -> Result<ReceivedSnapshot, MeldError> {
     let mut triples = Vec::new();
     let mut operations = Vec::new();
     while let Some(datum) = data.next().await {
-        match datum? {
-            SnapshotDatum::Triples(batch) => triples.extend(batch),
+        let datum = datum?;
+        stage(&datum)?;
+        match datum {
+            SnapshotDatum::Triples(batch) => triples.push(batch),
             SnapshotDatum::Operation(op) => operations.push(op),
         }
     }
@@ -365,11 +394,13 @@ async fn reset_with<S: Store>(inner: &Inner<S>, snapshot: RemoteSnapshot) -> Res
         updates,
         ..
     } = snapshot;
-    let (triples, operations, updates) = receive_snapshot(data, updates).await?;
+    let (triples, operations, updates) = receive_snapshot(data, updates, |_| Ok(())).await?;
     refuse_features(&triples, &operations, &updates)?;
     inner.with_engine(|engine| {
         let before: HashSet<Triple> = all_triples(&engine.suset)?;
-        let reemit = engine.suset.reset(gwc, agreed, triples, operations)?;
+        let reemit = engine
+            .suset
+            .reset(gwc, agreed, triples.into_iter().flatten(), operations)?;
         let after: HashSet<Triple> = all_triples(&engine.suset)?;
         engine.notify(Update {
             ticks: engine.suset.clock().ticks(),
@@ -384,7 +415,7 @@ async fn reset_with<S: Store>(inner: &Inner<S>, snapshot: RemoteSnapshot) -> Res
             engine.receive(msg)?;
         }
         // Operations that waited for what the snapshot brought can go now.
-        engine.drain();
+        engine.drain()?;
         Ok(())
     })
 }
@@ -405,6 +436,24 @@ struct LocalHandle<S: Store> {
 }
 
 impl<S: Store> LocalHandle<S> {
+    /// The items that `produce` sends (until it fails, which ends them with its error), produced
+    /// on a blocking thread as the stream is read. `send` returns `false` once nobody reads.
+    fn blocking_stream<T: Send + 'static>(
+        &self,
+        produce: impl FnOnce(&mut dyn FnMut(T) -> bool) -> Result<(), CoreError> + Send + 'static,
+    ) -> PeerStream<T> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.runtime.spawn_blocking(move || {
+            let mut send = |item| tx.send(Ok(item)).is_ok();
+            if let Err(e) = produce(&mut send) {
+                let _ = tx.send(Err(e));
+            }
+        });
+        Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }))
+    }
+
     fn inner(&self) -> Result<Arc<Inner<S>>, CoreError> {
         self.inner.upgrade().ok_or(CoreError::Offline)
     }
@@ -473,45 +522,36 @@ impl<S: Store> LocalClone for LocalHandle<S> {
 
     async fn snapshot(&self, new_clock: bool) -> Result<RemoteSnapshot, CoreError> {
         let inner = self.inner()?;
-        let snapshot = inner
+        let (snapshot, latest) = inner
             .with_engine(|engine| {
                 if !engine.live {
                     return Err(CoreError::Offline.into());
                 }
-                let snapshot = engine.suset.take_snapshot(new_clock)?;
-                Ok(snapshot)
+                Ok(engine.suset.take_snapshot_deferred(new_clock)?)
             })
             .map_err(to_core)?;
-        // The dataset view is immutable: read it outside the lock.
-        let mut data = Vec::new();
-        let mut batch = Vec::with_capacity(SNAPSHOT_BATCH);
-        // List slot indexes are entailed, so sent without TIDs: m-ld-js clones do not recompute
-        // them from a snapshot (protocol §3.4).
-        let entailed = m_ld_core::list::all_entailed_indexes(&snapshot.state)?;
-        let triples = snapshot
-            .state
-            .triples_with_tids()
-            .chain(entailed.into_iter().map(|t| Ok((t, Vec::new()))));
-        for triple in triples {
-            batch.push(triple?);
-            if batch.len() == SNAPSHOT_BATCH {
-                data.push(Ok(SnapshotDatum::Triples(std::mem::take(&mut batch))));
+        // The dataset view is immutable: the latest operations are fused, and the triples read,
+        // off the lock on two blocking threads, while the response goes out and then while the
+        // transport encodes what is ready. An operation ready goes before the triples left: the
+        // receiver decodes the largest items while we read and encode the triples.
+        let operations = self.blocking_stream(move |send| {
+            for op in latest.fuse()? {
+                if !send(SnapshotDatum::Operation(op)) {
+                    break;
+                }
             }
-        }
-        if !batch.is_empty() {
-            data.push(Ok(SnapshotDatum::Triples(batch)));
-        }
-        data.extend(
-            snapshot
-                .operations
-                .into_iter()
-                .map(|op| Ok(SnapshotDatum::Operation(op))),
-        );
+            Ok(())
+        });
+        let state = snapshot.state;
+        let triples = self.blocking_stream(move |send| read_snapshot_triples(&state, send));
+        let data = futures::stream::select_with_strategy(operations, triples, |_: &mut ()| {
+            futures::stream::PollNext::Left
+        });
         Ok(RemoteSnapshot {
             clock: snapshot.clock,
             gwc: snapshot.gwc,
             agreed: snapshot.agreed,
-            data: stream_of(data),
+            data: Box::pin(data),
             updates: stream_of(Vec::new()),
         })
     }
@@ -543,6 +583,33 @@ impl<S: Store> LocalClone for LocalHandle<S> {
             })
             .map_err(to_core)
     }
+}
+
+/// Reads a snapshot's triples into `send`, in batches, until done or no longer wanted (`send`
+/// returns `false`).
+fn read_snapshot_triples<T: StoreSnapshot>(
+    state: &DatasetState<T>,
+    send: &mut dyn FnMut(SnapshotDatum) -> bool,
+) -> Result<(), CoreError> {
+    // List slot indexes are entailed, so sent without TIDs: m-ld-js clones do not recompute
+    // them from a snapshot (protocol §3.4).
+    let entailed = m_ld_core::list::all_entailed_indexes(state)?;
+    let triples = state
+        .triples_with_tids()
+        .chain(entailed.into_iter().map(|t| Ok((t, Vec::new()))));
+    let mut batch = Vec::with_capacity(SNAPSHOT_BATCH);
+    for triple in triples {
+        batch.push(triple?);
+        if batch.len() == SNAPSHOT_BATCH
+            && !send(SnapshotDatum::Triples(std::mem::take(&mut batch)))
+        {
+            return Ok(());
+        }
+    }
+    if !batch.is_empty() {
+        send(SnapshotDatum::Triples(batch));
+    }
+    Ok(())
 }
 
 fn stream_of<T: Send + 'static>(items: Vec<Result<T, CoreError>>) -> PeerStream<T> {

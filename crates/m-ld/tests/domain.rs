@@ -155,6 +155,44 @@ async fn a_restarted_clone_catches_up_by_revup() {
     assert_eq!(data.lines().count(), 2, "{data}");
 }
 
+/// The catch-up of a reopened clone runs after `open` returns; its updates still reach the
+/// first follower, even one that subscribes only once the catch-up is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_follower_of_a_reopened_clone_sees_its_catch_up() {
+    let hub = InProcessDomain::new();
+    let a = start(&hub, "a", true, MemoryStore::new()).await.unwrap();
+    let b_store = MemoryStore::new();
+    let b = start(&hub, "b", false, b_store.clone()).await.unwrap();
+    converged(&[&a, &b]).await;
+    b.close().await.unwrap();
+    a.write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    let b = start(&hub, "b", false, b_store).await.unwrap();
+    converged(&[&a, &b]).await;
+    let mut updates = b.follow().unwrap();
+    let update = tokio::time::timeout(Duration::from_secs(5), updates.next())
+        .await
+        .expect("the catch-up update")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        update.to_json()["@insert"],
+        json!([{"@id": "fred", "name": "Fred"}])
+    );
+    // Later followers start from now.
+    let mut later = b.follow().unwrap();
+    a.write(&json!({"@id": "wilma", "name": "Wilma"}))
+        .await
+        .unwrap();
+    let update = tokio::time::timeout(Duration::from_secs(5), later.next())
+        .await
+        .expect("a later update")
+        .unwrap()
+        .unwrap();
+    assert_eq!(update.to_json()["@insert"][0]["@id"], json!("wilma"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn genesis_rules_are_enforced() {
     let hub = InProcessDomain::new();

@@ -465,3 +465,26 @@ async fn concurrent_item_changes_keep_one_item() {
     assert_eq!(list_of(&a, "shopping").await, json!(["Toast", "Milk"]));
     assert_eq!(list_of(&b, "shopping").await, json!(["Toast", "Milk"]));
 }
+
+#[tokio::test]
+async fn construct_templates_show_lists_by_index() {
+    let clone = genesis("cloneA").await;
+    clone
+        .write(&json!({"@id": "shopping", "@list": ["Bread", "Milk", "Spam"]}))
+        .await
+        .unwrap();
+    assert_eq!(
+        clone
+            .read(&json!({"@construct": {"@id": "shopping", "@list": {"?": "?"}}}))
+            .await
+            .unwrap(),
+        [json!({"@id": "shopping", "@list": {"0": "Bread", "1": "Milk", "2": "Spam"}})]
+    );
+    assert_eq!(
+        clone
+            .read(&json!({"@construct": {"@id": "?l", "@list": {"1": "?"}}}))
+            .await
+            .unwrap(),
+        [json!({"@id": "shopping", "@list": {"1": "Milk"}})]
+    );
+}

@@ -17,6 +17,7 @@
 //!   Past operations off every such history are dropped.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 
 use oxrdf::Triple;
 
@@ -25,7 +26,7 @@ use crate::CoreError;
 use crate::clock::{GlobalClock, GwcValue, Tid, TreeClock};
 use crate::journal::{self, JournalEntry};
 use crate::keys::{self, NsTable};
-use crate::operation::{Operation, OperationMessage, PairSet};
+use crate::operation::{Operation, OperationMessage};
 use crate::store::{Batch, Store, StoreSnapshot};
 
 /// The most ticks one fused journal entry spans: a receiver that cuts it checks each tick, and
@@ -243,14 +244,117 @@ fn fold(base: GlobalClock, time: &TreeClock) -> Option<GlobalClock> {
     base.set(time).ok()
 }
 
+/// (triple, TID) pairs grouped by triple in order of first appearance, owning their triples
+/// (moved in, never cloned), for fusing operations.
+#[derive(Default)]
+struct PairTable {
+    /// Each triple with its TIDs; a triple whose TIDs all went keeps its place.
+    entries: Vec<(Triple, Vec<Tid>)>,
+    /// The number of pairs.
+    pairs: usize,
+    /// The last entry of each triple hash, and for each entry the previous one with its hash.
+    heads: foldhash::HashMap<u64, usize>,
+    chain: Vec<usize>,
+    hasher: foldhash::fast::RandomState,
+}
+
+/// The end of a hash chain.
+const NO_ENTRY: usize = usize::MAX;
+
+impl PairTable {
+    fn from_grouped(list: Vec<(Triple, Vec<Tid>)>) -> PairTable {
+        let mut table = PairTable {
+            entries: Vec::with_capacity(list.len()),
+            chain: Vec::with_capacity(list.len()),
+            ..PairTable::default()
+        };
+        table.heads.reserve(list.len());
+        for (t, tids) in list {
+            table.insert(t, tids);
+        }
+        table
+    }
+
+    fn find(&self, hash: u64, t: &Triple) -> Option<usize> {
+        let mut i = self.heads.get(&hash).copied().unwrap_or(NO_ENTRY);
+        while i != NO_ENTRY {
+            if self.entries[i].0 == *t {
+                return Some(i);
+            }
+            i = self.chain[i];
+        }
+        None
+    }
+
+    /// Adds the pairs of a triple (those it does not have yet).
+    fn insert(&mut self, t: Triple, tids: Vec<Tid>) {
+        let hash = self.hasher.hash_one(&t);
+        match self.find(hash, &t) {
+            Some(i) => {
+                let have = &mut self.entries[i].1;
+                for tid in tids {
+                    if !have.contains(&tid) {
+                        have.push(tid);
+                        self.pairs += 1;
+                    }
+                }
+            }
+            None => {
+                let mut have = Vec::with_capacity(tids.len());
+                for tid in tids {
+                    if !have.contains(&tid) {
+                        have.push(tid);
+                    }
+                }
+                self.pairs += have.len();
+                let i = self.entries.len();
+                self.entries.push((t, have));
+                self.chain
+                    .push(self.heads.insert(hash, i).unwrap_or(NO_ENTRY));
+            }
+        }
+    }
+
+    /// Removes the pairs of a triple that it has; returns which of `tids` it had.
+    fn remove(&mut self, t: &Triple, tids: &[Tid]) -> Vec<bool> {
+        let hash = self.hasher.hash_one(t);
+        let Some(i) = self.find(hash, t) else {
+            return vec![false; tids.len()];
+        };
+        let have = &mut self.entries[i].1;
+        tids.iter()
+            .map(|tid| match have.iter().position(|x| x == tid) {
+                Some(at) => {
+                    have.swap_remove(at);
+                    self.pairs -= 1;
+                    true
+                }
+                None => false,
+            })
+            .collect()
+    }
+
+    /// The triples that still have TIDs, each with its TIDs sorted.
+    fn into_grouped(self) -> Vec<(Triple, Vec<Tid>)> {
+        self.entries
+            .into_iter()
+            .filter(|(_, tids)| !tids.is_empty())
+            .map(|(t, mut tids)| {
+                tids.sort();
+                (t, tids)
+            })
+            .collect()
+    }
+}
+
 /// An operation being fused with its contiguous successors one by one, by the rules of
 /// [`Operation::fuse`], in time proportional to the successors' sizes rather than to the
 /// fusion's (which repeated [`Operation::fuse`] calls would rebuild each time).
 struct Fusion {
     /// The fusion so far, with empty lists (they are in `deletes` and `inserts`).
     head: Operation,
-    deletes: PairSet,
-    inserts: PairSet,
+    deletes: PairTable,
+    inserts: PairTable,
 }
 
 impl Fusion {
@@ -272,8 +376,8 @@ impl Fusion {
                 principal,
                 agreed,
             },
-            deletes: PairSet::from_grouped(&deletes),
-            inserts: PairSet::from_grouped(&inserts),
+            deletes: PairTable::from_grouped(deletes),
+            inserts: PairTable::from_grouped(inserts),
         }
     }
 
@@ -290,31 +394,44 @@ impl Fusion {
                 self.head.time, next.time
             )));
         }
-        for (t, tids) in &next.deletes {
-            for tid in tids {
-                if self.inserts.remove(t, tid) {
-                    self.deletes.remove(t, tid);
-                } else {
-                    self.deletes.insert(t, *tid);
-                }
+        let Operation {
+            time,
+            deletes,
+            inserts,
+            principal,
+            agreed,
+            ..
+        } = next;
+        for (t, tids) in deletes {
+            // Each pair inserted by the fusion cancels out; the others are deleted.
+            let cancelled = self.inserts.remove(&t, &tids);
+            let (gone, kept): (Vec<_>, Vec<_>) = tids
+                .into_iter()
+                .zip(cancelled)
+                .partition(|(_, cancelled)| *cancelled);
+            if !gone.is_empty() {
+                let gone: Vec<Tid> = gone.into_iter().map(|(tid, _)| tid).collect();
+                self.deletes.remove(&t, &gone);
+            }
+            if !kept.is_empty() {
+                self.deletes
+                    .insert(t, kept.into_iter().map(|(tid, _)| tid).collect());
             }
         }
-        for (t, tids) in &next.inserts {
-            for tid in tids {
-                self.inserts.insert(t, *tid);
-            }
+        for (t, tids) in inserts {
+            self.inserts.insert(t, tids);
         }
-        self.head.time = next.time;
-        self.head.principal = next.principal;
-        if next.agreed.is_some() {
-            self.head.agreed = next.agreed;
+        self.head.time = time;
+        self.head.principal = principal;
+        if agreed.is_some() {
+            self.head.agreed = agreed;
         }
         Ok(())
     }
 
     /// The (triple, TID) pairs of the fusion.
     fn pairs(&self) -> usize {
-        self.deletes.len() + self.inserts.len()
+        self.deletes.pairs + self.inserts.pairs
     }
 
     fn tid(&self) -> Tid {
@@ -328,6 +445,24 @@ impl Fusion {
             ..self.head
         }
     }
+}
+
+/// The fusion of a contiguous history, oldest first: what repeated [`Operation::fuse`] gives,
+/// in time proportional to the history's size; `None` if the history is empty.
+pub(super) fn fuse_history(history: Vec<Operation>) -> Result<Option<Operation>, CoreError> {
+    let mut ops = history.into_iter();
+    let Some(first) = ops.next() else {
+        return Ok(None);
+    };
+    let Some(second) = ops.next() else {
+        return Ok(Some(first));
+    };
+    let mut fusion = Fusion::new(first);
+    fusion.push(second)?;
+    for op in ops {
+        fusion.push(op)?;
+    }
+    Ok(Some(fusion.into_operation()))
 }
 
 /// A run of adjacent, contiguous journal entries being fused.

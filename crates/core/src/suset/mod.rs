@@ -119,6 +119,107 @@ pub struct Snapshot<T: StoreSnapshot> {
     pub operations: Vec<Operation>,
 }
 
+/// A new clone's state being built from a collaborator's snapshot (protocol §4.6), by
+/// [`SuSet::joining`]: the triples and latest operations are staged as they arrive, and
+/// nothing is written until [`Joining::finish`].
+pub struct Joining<S: Store> {
+    store: S,
+    working: Working<'static, S::Snapshot>,
+    /// The latest operations, in their stored form.
+    pasts: Batch,
+    domain: String,
+    clock: TreeClock,
+    gwc: GlobalClock,
+    agreed: Option<TreeClock>,
+}
+
+impl<S: Store> std::fmt::Debug for Joining<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Joining")
+            .field("domain", &self.domain)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> Joining<S> {
+    /// Stages a triple of the snapshot's data with its TIDs (none for an entailed triple). A
+    /// triple that comes again gains the TIDs.
+    pub fn add_triple(&mut self, triple: &Triple, tids: &[Tid]) -> Result<(), CoreError> {
+        let e = self.working.entry(triple, true)?;
+        for tid in tids {
+            e.add(*tid);
+        }
+        Ok(())
+    }
+
+    /// Stages a latest operation (kept, not journaled, for cutting).
+    pub fn add_operation(&mut self, op: &Operation) -> Result<(), CoreError> {
+        for (triple, _) in op.deletes.iter().chain(&op.inserts) {
+            self.working.register(triple);
+        }
+        journal::put_past_operation(&mut self.pasts, op, &self.working.ns)
+    }
+
+    /// Writes the new clone's state to the store, in one batch.
+    pub fn finish(self) -> Result<SuSet<S>, CoreError> {
+        let Joining {
+            store,
+            working,
+            pasts,
+            domain,
+            clock,
+            gwc,
+            agreed,
+        } = self;
+        let (mut batch, delta) = working.into_batch(1 + pasts.len())?;
+        batch.append(pasts);
+        let start = clock.ticks();
+        let meta = Meta {
+            domain,
+            clock: clock.update(&gwc)?,
+            base: gwc.clone(),
+            gwc,
+            start,
+            count: u64::try_from(delta).unwrap_or(0),
+            agreed,
+        };
+        SuSet::create(store, meta, batch)
+    }
+}
+
+/// A snapshot without its latest operations, and those operations to fuse
+/// ([`SuSet::take_snapshot_deferred`]).
+pub type DeferredSnapshot<T> = (Snapshot<T>, LatestOperations<T>);
+
+/// The latest operation of each process of a snapshot's GWC, as [`SuSet::take_snapshot_deferred`]
+/// leaves them to fuse.
+#[derive(Debug, Clone)]
+pub struct LatestOperations<T: StoreSnapshot> {
+    state: DatasetState<T>,
+    tids: Vec<Tid>,
+}
+
+impl<T: StoreSnapshot> LatestOperations<T> {
+    /// The latest operation of each process, fused with its contiguous history, from the
+    /// snapshot's view of the journal (processes whose latest operation is not kept are left
+    /// out).
+    pub fn fuse(&self) -> Result<Vec<Operation>, CoreError> {
+        let (snap, ns) = (self.state.snapshot(), self.state.ns());
+        let mut operations = Vec::with_capacity(self.tids.len());
+        for tid in &self.tids {
+            let Some(latest) = journal::operation(snap, tid, ns)? else {
+                continue;
+            };
+            let history = journal::history_of(snap, latest, ns)?;
+            if let Some(fused) = admin::fuse_history(history)? {
+                operations.push(fused);
+            }
+        }
+        Ok(operations)
+    }
+}
+
 /// The persistent state of a clone: dataset, TIDs, journal, local clock and GWC.
 pub struct SuSet<S: Store> {
     store: S,
@@ -212,34 +313,39 @@ impl<S: Store> SuSet<S> {
         triples: impl IntoIterator<Item = (Triple, Vec<Tid>)>,
         operations: impl IntoIterator<Item = Operation>,
     ) -> Result<SuSet<S>, CoreError> {
+        let mut joining = Self::joining(store, domain, clock, gwc, agreed)?;
+        for (triple, tids) in triples {
+            joining.add_triple(&triple, &tids)?;
+        }
+        for op in operations {
+            joining.add_operation(&op)?;
+        }
+        joining.finish()
+    }
+
+    /// [`SuSet::join`] one snapshot datum at a time, as they arrive: the data is staged in
+    /// memory, and the store is written only by [`Joining::finish`]. Fails at once if the store
+    /// is not empty.
+    pub fn joining(
+        store: S,
+        domain: &str,
+        clock: TreeClock,
+        gwc: GlobalClock,
+        agreed: Option<TreeClock>,
+    ) -> Result<Joining<S>, CoreError> {
         let snap = store.snapshot();
         if !store_is_empty(&snap)? {
             return Err(CoreError::StoreNotEmpty);
         }
-        let mut w = Working::new(&snap, NsTable::new());
-        for (triple, tids) in triples {
-            let e = w.entry(&triple, true)?;
-            for tid in tids {
-                e.add(tid);
-            }
-        }
-        let ns = w.ns.clone();
-        let (mut batch, delta) = w.into_batch(1)?;
-        for op in operations {
-            journal::put_past_operation(&mut batch, &op, &ns)?;
-        }
-        let start = clock.ticks();
-        let meta = Meta {
+        Ok(Joining {
+            working: Working::owning(snap, NsTable::new()),
+            pasts: Batch::new(),
+            store,
             domain: domain.to_string(),
-            clock: clock.update(&gwc)?,
-            base: gwc.clone(),
+            clock,
             gwc,
-            start,
-            count: u64::try_from(delta).unwrap_or(0),
             agreed,
-        };
-        drop(snap);
-        Self::create(store, meta, batch)
+        })
     }
 
     fn create(store: S, meta: Meta, mut batch: Batch) -> Result<SuSet<S>, CoreError> {
@@ -714,6 +820,18 @@ impl<S: Store> SuSet<S> {
     /// public tick: the right half is for the new clone and the left half, restored to the
     /// current ticks, becomes ours (persisted before returning).
     pub fn take_snapshot(&mut self, new_clock: bool) -> Result<Snapshot<S::Snapshot>, CoreError> {
+        let (mut snapshot, latest) = self.take_snapshot_deferred(new_clock)?;
+        snapshot.operations = latest.fuse()?;
+        Ok(snapshot)
+    }
+
+    /// [`SuSet::take_snapshot`] without its latest operations (the snapshot's `operations` are
+    /// empty), which the returned [`LatestOperations`] gives from the same view of the data:
+    /// fusing them can wait until the response is out, and needs no access to the clone.
+    pub fn take_snapshot_deferred(
+        &mut self,
+        new_clock: bool,
+    ) -> Result<DeferredSnapshot<S::Snapshot>, CoreError> {
         let clock = if new_clock {
             let ours = &self.meta.clock;
             let public = self.meta.gwc.get_ticks(ours).unwrap_or(0);
@@ -730,40 +848,26 @@ impl<S: Store> SuSet<S> {
         };
         let state = self.state();
         let genesis = TreeClock::genesis().hash();
-        let mut operations = Vec::new();
         let mut done = HashSet::new();
-        for tid in self.meta.gwc.tids() {
-            if tid == genesis || !done.insert(tid) {
-                continue;
-            }
-            let snap = state.snapshot();
-            let Some(latest) = journal::operation(snap, &tid, &self.ns)? else {
-                continue;
-            };
-            let history = journal::seen_history(
-                snap,
-                &latest.time,
-                &latest.principal,
-                latest.ticks(),
-                1,
-                &self.ns,
-            )?;
-            let mut fused: Option<Operation> = None;
-            for op in history {
-                fused = Some(match fused {
-                    Some(f) => f.fuse(&op)?,
-                    None => op,
-                });
-            }
-            operations.push(fused.unwrap_or(latest));
-        }
-        Ok(Snapshot {
+        let tids = self
+            .meta
+            .gwc
+            .tids()
+            .into_iter()
+            .filter(|tid| *tid != genesis && done.insert(*tid))
+            .collect();
+        let latest = LatestOperations {
+            state: state.clone(),
+            tids,
+        };
+        let snapshot = Snapshot {
             clock,
             gwc: self.meta.gwc.clone(),
             agreed: self.meta.agreed.clone(),
             state,
-            operations,
-        })
+            operations: Vec::new(),
+        };
+        Ok((snapshot, latest))
     }
 }
 

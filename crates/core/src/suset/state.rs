@@ -29,6 +29,11 @@ impl<T: StoreSnapshot> DatasetState<T> {
         &self.snap
     }
 
+    /// The namespace table of the view.
+    pub(crate) fn ns(&self) -> &NsTable {
+        &self.ns
+    }
+
     /// The triples matching a pattern of IRIs (`None` is a variable). Every shape is one prefix
     /// scan of one index.
     pub fn triples<'a>(

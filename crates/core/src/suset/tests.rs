@@ -850,3 +850,103 @@ fn after_a_reset_rev_ups_do_not_skip_what_came_with_the_snapshot() {
         }
     }
 }
+
+#[test]
+fn joining_datum_by_datum_is_joining_at_once() {
+    let mut a = genesis();
+    for i in 0..3 {
+        commit(
+            &mut a,
+            ins(vec![
+                t(&format!("s{i}"), "p", "1"),
+                t("x", "q", &i.to_string()),
+            ]),
+        );
+    }
+    commit(&mut a, del(vec![t("s0", "p", "1")]));
+    let snapshot = a.take_snapshot(true).unwrap();
+    let triples: Vec<_> = snapshot
+        .state
+        .triples_with_tids()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(snapshot.operations.len(), 1, "A's history, fused");
+    let clock = snapshot.clock.clone().unwrap();
+    let at_once = SuSet::join(
+        MemoryStore::new(),
+        DOMAIN,
+        clock.clone(),
+        snapshot.gwc.clone(),
+        None,
+        triples.clone(),
+        snapshot.operations.clone(),
+    )
+    .unwrap();
+    // The operation first, then the triples in two parts, one of them repeated.
+    let store = MemoryStore::new();
+    let mut joining =
+        SuSet::joining(store.clone(), DOMAIN, clock, snapshot.gwc.clone(), None).unwrap();
+    joining.add_operation(&snapshot.operations[0]).unwrap();
+    for (triple, tids) in triples.iter().chain(&triples[..1]) {
+        joining.add_triple(triple, tids).unwrap();
+    }
+    assert!(
+        SuSet::open(store.clone()).unwrap().is_none(),
+        "nothing is written before the end"
+    );
+    let joined = joining.finish().unwrap();
+    assert_eq!(all(&joined), all(&at_once));
+    assert_eq!(joined.clock(), at_once.clock());
+    let tid = snapshot.operations[0].tid();
+    assert_eq!(
+        joined.operation(&tid).unwrap().map(|op| op.normalized()),
+        Some(snapshot.operations[0].normalized())
+    );
+    // An abandoned join leaves the store empty; a store with data cannot be joined into.
+    let store = MemoryStore::new();
+    let mut joining = SuSet::joining(
+        store.clone(),
+        DOMAIN,
+        snapshot.clock.clone().unwrap(),
+        snapshot.gwc.clone(),
+        None,
+    )
+    .unwrap();
+    joining.add_triple(&triples[0].0, &triples[0].1).unwrap();
+    drop(joining);
+    assert!(SuSet::open(store).unwrap().is_none());
+    let err = SuSet::joining(
+        joined.into_store(),
+        DOMAIN,
+        snapshot.clock.unwrap(),
+        snapshot.gwc,
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, CoreError::StoreNotEmpty), "{err}");
+}
+
+#[test]
+fn a_snapshot_carries_each_process_history_fused_as_fuse_does() {
+    let mut a = genesis();
+    let mut ops = Vec::new();
+    for i in 0..5 {
+        let patch = if i == 3 {
+            del(vec![t("s1", "p", "1")])
+        } else {
+            ins(vec![t(&format!("s{i}"), "p", "1")])
+        };
+        ops.push(commit(&mut a, patch).message.op);
+    }
+    let mut expected = ops[0].clone();
+    for op in &ops[1..] {
+        expected = expected.fuse(op).unwrap();
+    }
+    let snapshot = a.take_snapshot(false).unwrap();
+    assert_eq!(snapshot.operations.len(), 1);
+    assert_eq!(snapshot.operations[0].normalized(), expected.normalized());
+    assert_eq!(
+        (snapshot.operations[0].from, snapshot.operations[0].ticks()),
+        (1, 5)
+    );
+}

@@ -4,6 +4,7 @@
 //! assertions) read its own staged changes, and turns them into one atomic [`Batch`]. It must not
 //! write to the store, tick clocks or journal anything: `suset` does that.
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
@@ -117,7 +118,8 @@ impl Touched {
 
 /// Staged changes to triples and their TIDs, over a snapshot.
 pub(crate) struct Working<'s, T: StoreSnapshot> {
-    snap: &'s T,
+    /// Borrowed for one transaction, or owned by a join that spans many receipts.
+    snap: Cow<'s, T>,
     /// The namespace table, including namespaces added by this transaction.
     pub ns: NsTable,
     new_ns: Vec<u32>,
@@ -130,8 +132,19 @@ pub(crate) struct Working<'s, T: StoreSnapshot> {
     scratch: Vec<u8>,
 }
 
+impl<T: StoreSnapshot> Working<'static, T> {
+    /// A working set that owns its snapshot, to be kept across awaits.
+    pub fn owning(snap: T, ns: NsTable) -> Self {
+        Self::over(Cow::Owned(snap), ns)
+    }
+}
+
 impl<'s, T: StoreSnapshot> Working<'s, T> {
     pub fn new(snap: &'s T, ns: NsTable) -> Self {
+        Self::over(Cow::Borrowed(snap), ns)
+    }
+
+    fn over(snap: Cow<'s, T>, ns: NsTable) -> Self {
         Self {
             snap,
             ns,
@@ -141,6 +154,14 @@ impl<'s, T: StoreSnapshot> Working<'s, T> {
             buf: Vec::with_capacity(64),
             scratch: Vec::with_capacity(64),
         }
+    }
+
+    /// Registers the namespaces of a triple that is not staged (say, of an operation kept beside
+    /// the data), so that its stored form can use them.
+    pub fn register(&mut self, triple: &Triple) {
+        let new_ns = &mut self.new_ns;
+        self.ns
+            .register_triple(triple.as_ref(), |id, _| new_ns.push(id));
     }
 
     /// Makes room for `n` more touched triples.

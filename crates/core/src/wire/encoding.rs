@@ -7,7 +7,9 @@
 //!
 //! Encoding is MessagePack, gzipped when the MessagePack is longer than
 //! [`COMPRESS_THRESHOLD_BYTES`]. The gzip header carries no timestamp (this crate reads no clock)
-//! and the Unix OS byte, as `fflate` writes it; decoders accept any RFC 1952 member.
+//! and the Unix OS byte, as `fflate` writes it; decoders accept any RFC 1952 member. We deflate
+//! at the fastest level (1), not `fflate`'s default (6): about seven times faster on operation
+//! bodies and snapshot batches, for output some 20–40% larger, and just as standard.
 //!
 //! Decoding applies the codes in reverse order, as JS does. JSON (`0`) is accepted; SECURE (`3`)
 //! and unknown codes are [`CoreError::UnrecognisedEncoding`]. The result must be a value, not
@@ -93,7 +95,11 @@ impl Default for WireLimits {
 
 /// Encodes a value as JS `bufferFromJson` does: MessagePack, gzipped above the threshold.
 pub fn encode_buffer(value: &rmpv::Value) -> Result<(Vec<u8>, Vec<BufferEncoding>), CoreError> {
-    let packed = msgpack::encode(value);
+    encode_packed(msgpack::encode(value))
+}
+
+/// [`encode_buffer`] of a value already packed as MessagePack.
+pub fn encode_packed(packed: Vec<u8>) -> Result<(Vec<u8>, Vec<BufferEncoding>), CoreError> {
     if packed.len() > COMPRESS_THRESHOLD_BYTES {
         Ok((
             gzip(&packed)?,
@@ -104,11 +110,11 @@ pub fn encode_buffer(value: &rmpv::Value) -> Result<(Vec<u8>, Vec<BufferEncoding
     }
 }
 
-/// Gzips bytes (default level, no timestamp, Unix OS byte).
+/// Gzips bytes (fastest level, no timestamp, Unix OS byte).
 pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>, CoreError> {
     let mut encoder = GzBuilder::new()
         .operating_system(GZIP_OS_UNIX)
-        .write(Vec::with_capacity(bytes.len() / 2), Compression::default());
+        .write(Vec::with_capacity(bytes.len() / 2), Compression::fast());
     encoder
         .write_all(bytes)
         .and_then(|_| encoder.finish())
@@ -129,6 +135,24 @@ pub fn gunzip(bytes: &[u8], limit: usize) -> Result<Vec<u8>, CoreError> {
         )));
     }
     Ok(out)
+}
+
+/// The MessagePack bytes of a buffer encoded as MessagePack, gzipped or not (the encodings
+/// `[1]` and `[1, 2]`, all that m-ld-js and this engine write), for decoders that read the bytes
+/// directly; `None` for any other encoding list (use [`decode_buffer`]).
+pub fn msgpack_bytes<'a>(
+    bytes: &'a [u8],
+    encodings: &[u64],
+    limits: &WireLimits,
+) -> Result<Option<Cow<'a, [u8]>>, CoreError> {
+    let (msgpack, gzip) = (BufferEncoding::Msgpack.code(), BufferEncoding::Gzip.code());
+    Ok(match encodings {
+        [m] if *m == msgpack => Some(Cow::Borrowed(bytes)),
+        [m, g] if *m == msgpack && *g == gzip => {
+            Some(Cow::Owned(gunzip(bytes, limits.max_inflated_bytes)?))
+        }
+        _ => None,
+    })
 }
 
 /// Reads an `encoding` list: an array of wire codes.
@@ -265,8 +289,13 @@ mod tests {
 
     #[test]
     fn gzip_bombs_are_refused() {
-        let bomb = gzip(&vec![0u8; 1 << 20]).unwrap();
+        // The best compression makes the strongest bomb (ours is the fastest, which also inflates
+        // more than 200-fold here).
+        let mut encoder = GzBuilder::new().write(Vec::new(), Compression::best());
+        encoder.write_all(&vec![0u8; 1 << 20]).unwrap();
+        let bomb = encoder.finish().unwrap();
         assert!(bomb.len() < 2048);
+        assert!(gzip(&vec![0u8; 1 << 20]).unwrap().len() < 8192);
         let tight = WireLimits {
             max_inflated_bytes: 1000,
             ..WireLimits::default()

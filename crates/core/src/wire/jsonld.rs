@@ -43,9 +43,11 @@
 //! `xs:` compact IRIs, else absolute IRIs. Every compact form is checked to expand back to the
 //! same IRI (unlike JS, which writes `#a:b` as the key `a:b`); an IRI no form can carry (an
 //! absolute IRI with the scheme `rdf` or `xs`) is [`CoreError::UnsupportedTerm`]. Blank labels
-//! of reified statements are `_:b0`, `_:b1`… per document.
+//! of reified statements are `_:b0`, `_:b1`… per document, or in operations `_:d<ticks>_<i>`
+//! and `_:i<ticks>_<i>`, unique across the author's operations (m-ld-js fuses by label).
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -171,6 +173,10 @@ impl DomainContext {
             return Ok(curie);
         }
         if let Some(rest) = iri.strip_prefix(self.base()) {
+            if is_plain_relative(rest) {
+                // Expands back by appending: no need to check.
+                return Ok(rest.to_owned());
+            }
             let relative = if rest.is_empty() { "./" } else { rest };
             if self.round_trips(relative, iri, false) {
                 return Ok(relative.to_owned());
@@ -194,7 +200,8 @@ impl DomainContext {
     pub fn compact_vocab(&self, iri: &str) -> Result<String, CoreError> {
         if let Some(rest) = iri.strip_prefix(self.vocab.as_str())
             && !rest.is_empty()
-            && self.round_trips(rest, iri, true)
+            && ((is_plain_fragment(rest) && term(rest).is_none())
+                || self.round_trips(rest, iri, true))
         {
             return Ok(rest.to_owned());
         }
@@ -225,6 +232,14 @@ impl DomainContext {
 
     /// JS `expandIri` with this context, for anything but a blank node label.
     fn expand(&self, value: &str, vocab: bool) -> Result<NamedNode, String> {
+        // The common cases, without parsing: what the general rules below give them.
+        if vocab {
+            if is_plain_fragment(value) && term(value).is_none() {
+                return Ok(NamedNode::new_unchecked(concat(&self.vocab, value)));
+            }
+        } else if is_plain_relative(value) {
+            return Ok(NamedNode::new_unchecked(concat(self.base(), value)));
+        }
         if value.starts_with('@') {
             return Err(format!("keyword {value:?} where an IRI is needed"));
         }
@@ -254,6 +269,33 @@ impl DomainContext {
                 .map(|iri| NamedNode::new_unchecked(iri.into_inner()))
                 .map_err(|e| format!("bad IRI {value:?}: {e}"))
         }
+    }
+}
+
+fn concat(a: &str, b: &str) -> String {
+    let mut out = String::with_capacity(a.len() + b.len());
+    out.push_str(a);
+    out.push_str(b);
+    out
+}
+
+/// Whether `value` is non-empty and made of RFC 3986 unreserved characters only (ASCII letters,
+/// digits, `-`, `.`, `_`, `~`): valid anywhere in an IRI, needing no normalisation, and
+/// holding no `:` (so not a compact or absolute IRI) nor a leading `@`.
+fn is_plain_fragment(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// Whether `value`, resolved against the `@base` `http://{domain}/` (path `/`, no query), is
+/// just appended to it (RFC 3986 §5.2): a single plain path segment that is not a dot segment,
+/// or a plain fragment reference `#…`.
+fn is_plain_relative(value: &str) -> bool {
+    match value.strip_prefix('#') {
+        Some(fragment) => is_plain_fragment(fragment),
+        None => is_plain_fragment(value) && value != "." && value != "..",
     }
 }
 
@@ -292,8 +334,8 @@ fn is_valid_domain(domain: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Node {
     Iri(NamedNode),
-    /// A blank node with a label from the document (`_:label`).
-    Blank(String),
+    /// A blank node with a label from the document (`_:label`), shared by its statements.
+    Blank(Rc<str>),
     /// A subject object without `@id`: a blank node of its own.
     Fresh(usize),
 }
@@ -304,11 +346,34 @@ enum Object {
     Literal(Literal),
 }
 
+/// The predicate of a statement: a well-known IRI (no allocation), or any other.
+#[derive(Debug)]
+enum Predicate {
+    Known(&'static str),
+    Iri(NamedNode),
+}
+
+impl Predicate {
+    fn as_str(&self) -> &str {
+        match self {
+            Predicate::Known(iri) => iri,
+            Predicate::Iri(iri) => iri.as_str(),
+        }
+    }
+
+    fn into_named_node(self) -> NamedNode {
+        match self {
+            Predicate::Known(iri) => NamedNode::new_unchecked(iri),
+            Predicate::Iri(iri) => iri,
+        }
+    }
+}
+
 /// One RDF statement of a document, before blank nodes are resolved.
 #[derive(Debug)]
 struct Statement {
     subject: Node,
-    predicate: NamedNode,
+    predicate: Predicate,
     object: Object,
 }
 
@@ -332,9 +397,26 @@ fn get<'v>(entries: &'v Entries, key: &str) -> Option<&'v Value> {
         .map(|(_, v)| v)
 }
 
+/// Maps with at most this many entries are checked for duplicate keys pairwise.
+const PAIRWISE_KEYS: usize = 16;
+
 /// Checks that a map has only string keys, each once.
 fn check_keys(entries: &Entries) -> Result<(), String> {
-    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+    if entries.len() <= PAIRWISE_KEYS {
+        for (i, (k, _)) in entries.iter().enumerate() {
+            let key = k
+                .as_str()
+                .ok_or_else(|| format!("map key {k} is not a string"))?;
+            if entries[..i]
+                .iter()
+                .any(|(other, _)| other.as_str() == Some(key))
+            {
+                return Err(format!("duplicate key {key:?}"));
+            }
+        }
+        return Ok(());
+    }
+    let mut seen = foldhash::HashSet::with_capacity_and_hasher(entries.len(), Default::default());
     for (k, _) in entries {
         let key = k
             .as_str()
@@ -360,7 +442,7 @@ fn is_vocab_reference(entries: &Entries) -> bool {
 }
 
 impl Parser<'_> {
-    fn push(&mut self, subject: Node, predicate: NamedNode, object: Object) -> Result<(), String> {
+    fn push(&mut self, subject: Node, predicate: Predicate, object: Object) -> Result<(), String> {
         if self.out.len() >= self.limit {
             self.overflow = true;
             return Err(format!("more than {} statements", self.limit));
@@ -422,7 +504,7 @@ impl Parser<'_> {
             Some(Value::String(id)) => {
                 let id = id.as_str().ok_or("@id is not UTF-8")?;
                 match id.strip_prefix("_:") {
-                    Some(label) => Node::Blank(label.to_owned()),
+                    Some(label) => Node::Blank(Rc::from(label)),
                     None => Node::Iri(self.ctx.expand(id, false)?),
                 }
             }
@@ -453,12 +535,16 @@ impl Parser<'_> {
         self.push(subject.clone(), predicate, object)
     }
 
-    fn predicate(&self, key: &str) -> Result<NamedNode, String> {
-        Ok(NamedNode::new_unchecked(match key {
+    fn predicate(&self, key: &str) -> Result<Predicate, String> {
+        Ok(Predicate::Known(match key {
             "@type" => RDF_TYPE,
             "@index" => JRQL_INDEX,
             "@item" => JRQL_ITEM,
-            _ => return self.ctx.expand(key, true),
+            // What vocab expansion makes of a term, without allocating.
+            _ => match term(key) {
+                Some(iri) => iri,
+                None => return self.ctx.expand(key, true).map(Predicate::Iri),
+            },
         }))
     }
 
@@ -518,6 +604,9 @@ impl Parser<'_> {
                     return Literal::new_language_tagged_literal(s, tag)
                         .map(Object::Literal)
                         .map_err(|e| format!("bad language tag {tag:?}: {e}"));
+                }
+                if datatype.is_none() && data_id.is_none() {
+                    return Ok(Object::Literal(Literal::new_simple_literal(s)));
                 }
                 if datatype.as_deref() == Some(XSD_DOUBLE) {
                     (canonical_double(js_parse_float(s)), XSD_STRING)
@@ -602,19 +691,16 @@ pub fn triples_from_subjects(
     value: &Value,
     limits: &WireLimits,
 ) -> Result<Vec<Triple>, CoreError> {
-    let mut triples = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for st in parse(ctx, value, limits)? {
-        let triple = Triple::new(
+    let statements = parse(ctx, value, limits)?;
+    let mut triples = Vec::with_capacity(statements.len());
+    for st in statements {
+        triples.push(Triple::new(
             node_term(st.subject, "subject")?,
-            st.predicate,
+            st.predicate.into_named_node(),
             object_term(st.object, "object")?,
-        );
-        if seen.insert(triple.clone()) {
-            triples.push(triple);
-        }
+        ));
     }
-    Ok(triples)
+    Ok(dedup_in_order(triples))
 }
 
 /// A reification under construction (JS `unreifyTriplesData`).
@@ -642,19 +728,29 @@ pub fn triples_from_reified(
     value: &Value,
     limits: &WireLimits,
 ) -> Result<Reified, CoreError> {
+    let statements = parse(ctx, value, limits)?;
     let mut order: Vec<Reification> = Vec::new();
-    let mut index: HashMap<Node, usize> = HashMap::new();
-    for st in parse(ctx, value, limits)? {
+    let mut index: foldhash::HashMap<Node, usize> = foldhash::HashMap::default();
+    // A reification's statements come one after another: only a new subject is looked up.
+    let mut last: Option<(Node, usize)> = None;
+    for st in statements {
         if let Node::Iri(iri) = &st.subject {
             return Err(CoreError::BadOperation(format!(
                 "reified statement about <{}> instead of a blank node",
                 iri.as_str()
             )));
         }
-        let i = *index.entry(st.subject).or_insert_with(|| {
-            order.push(Reification::default());
-            order.len() - 1
-        });
+        let i = match &last {
+            Some((node, i)) if *node == st.subject => *i,
+            _ => {
+                let i = *index.entry(st.subject.clone()).or_insert_with(|| {
+                    order.push(Reification::default());
+                    order.len() - 1
+                });
+                last = Some((st.subject, i));
+                i
+            }
+        };
         let r = &mut order[i];
         match st.predicate.as_str() {
             RDF_SUBJECT => r.subject = Some(node_object(st.object, "rdf:subject")?),
@@ -671,7 +767,6 @@ pub fn triples_from_reified(
         }
     }
     let mut triples: Vec<(Triple, Vec<Tid>)> = Vec::with_capacity(order.len());
-    let mut by_triple: HashMap<Triple, usize> = HashMap::new();
     let mut has_updates = false;
     for r in order {
         has_updates |= r.updates;
@@ -680,32 +775,88 @@ pub fn triples_from_reified(
                 "incomplete reified statement (needs s, p and o)".into(),
             ));
         };
-        let triple = Triple::new(s, p, o);
-        match by_triple.get(&triple) {
-            Some(&i) => {
-                let tids = &mut triples[i].1;
-                for tid in r.tids {
-                    if !tids.contains(&tid) {
-                        tids.push(tid);
-                    }
-                }
-            }
-            None => {
-                let mut tids = Vec::with_capacity(r.tids.len());
-                for tid in r.tids {
-                    if !tids.contains(&tid) {
-                        tids.push(tid);
-                    }
-                }
-                by_triple.insert(triple.clone(), triples.len());
-                triples.push((triple, tids));
+        let mut tids = r.tids;
+        dedup_tids(&mut tids);
+        triples.push((Triple::new(s, p, o), tids));
+    }
+    Ok(Reified {
+        triples: merge_in_order(triples),
+        has_updates,
+    })
+}
+
+/// Removes repeated TIDs, keeping the first of each.
+pub(crate) fn dedup_tids(tids: &mut Vec<Tid>) {
+    if tids.len() > 1 {
+        let mut i = 1;
+        while i < tids.len() {
+            if tids[..i].contains(&tids[i]) {
+                tids.remove(i);
+            } else {
+                i += 1;
             }
         }
     }
-    Ok(Reified {
-        triples,
-        has_updates,
-    })
+}
+
+/// The index of the first equal item before each item that repeats an earlier one, if any.
+fn first_occurrences<T: std::hash::Hash + Eq>(items: &[T]) -> Option<Vec<Option<usize>>> {
+    let mut first: foldhash::HashMap<&T, usize> =
+        HashMap::with_capacity_and_hasher(items.len(), Default::default());
+    let mut repeats: Option<Vec<Option<usize>>> = None;
+    for (i, item) in items.iter().enumerate() {
+        match first.entry(item) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                repeats.get_or_insert_with(|| vec![None; items.len()])[i] = Some(*e.get());
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(i);
+            }
+        }
+    }
+    repeats
+}
+
+/// Distinct triples, in order of first appearance.
+fn dedup_in_order(triples: Vec<Triple>) -> Vec<Triple> {
+    match first_occurrences(&triples) {
+        None => triples,
+        Some(repeats) => triples
+            .into_iter()
+            .zip(repeats)
+            .filter_map(|(t, first)| first.is_none().then_some(t))
+            .collect(),
+    }
+}
+
+/// Distinct triples in order of first appearance, each with the TIDs of all its occurrences
+/// (without repeats, in order of appearance).
+pub(crate) fn merge_in_order(triples: Vec<(Triple, Vec<Tid>)>) -> Vec<(Triple, Vec<Tid>)> {
+    let keys: Vec<&Triple> = triples.iter().map(|(t, _)| t).collect();
+    let Some(repeats) = first_occurrences(&keys) else {
+        return triples;
+    };
+    drop(keys);
+    // Each kept triple's position in the output, for merging its repeats into it.
+    let mut position = vec![0; triples.len()];
+    let mut out: Vec<(Triple, Vec<Tid>)> = Vec::with_capacity(triples.len());
+    for (i, ((triple, tids), first)) in triples.into_iter().zip(repeats).enumerate() {
+        match first {
+            None => {
+                position[i] = out.len();
+                out.push((triple, tids));
+            }
+            Some(first) => {
+                let kept = &mut out[position[first]].1;
+                for tid in tids {
+                    if !kept.contains(&tid) {
+                        kept.push(tid);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 fn node_object(object: Object, position: &str) -> Result<NamedNode, CoreError> {
@@ -922,11 +1073,24 @@ pub fn reified_value(
     ctx: &DomainContext,
     triples: &[(Triple, Vec<Tid>)],
 ) -> Result<Value, CoreError> {
+    reified_value_labelled(ctx, triples, "b")
+}
+
+/// [`reified_value`] with blank-node labels `_:<prefix><i>`. m-ld-js keeps a decoded triple's
+/// label and reuses it when it re-encodes the triple, so when it fuses operations from its
+/// journal, two triples that arrived with the same label in different operations merge into
+/// one reification (a corrupt fused operation). Operations therefore label their triples
+/// uniquely across the author's operations (see `encoded_operation_value`).
+pub fn reified_value_labelled(
+    ctx: &DomainContext,
+    triples: &[(Triple, Vec<Tid>)],
+    prefix: &str,
+) -> Result<Value, CoreError> {
     let mut objects = Vec::with_capacity(triples.len());
     for (i, (triple, tids)) in triples.iter().enumerate() {
         let subject = subject_iri(triple)?;
         let mut entries = vec![
-            (key("@id"), Value::from(format!("_:b{i}"))),
+            (key("@id"), Value::from(format!("_:{prefix}{i}"))),
             (key("s"), Value::from(ctx.compact_iri(subject.as_str())?)),
             (
                 key("p"),

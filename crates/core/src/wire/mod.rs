@@ -10,3 +10,4 @@ pub mod literal;
 pub mod msgpack;
 pub mod notify;
 pub mod operation;
+pub mod reified;

@@ -136,7 +136,10 @@ impl<'a> Reader<'a> {
     fn str(&mut self, len: usize) -> Result<Value, CoreError> {
         let raw = self.take(len)?;
         // Like JS (Buffer.toString('utf8')), bad UTF-8 becomes U+FFFD.
-        Ok(Value::String(String::from_utf8_lossy(raw).into()))
+        Ok(Value::String(match std::str::from_utf8(raw) {
+            Ok(s) => s.into(),
+            Err(_) => String::from_utf8_lossy(raw).into(),
+        }))
     }
 
     fn ext(&mut self, len: usize) -> Result<Value, CoreError> {

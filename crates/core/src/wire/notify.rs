@@ -20,11 +20,13 @@ use crate::CoreError;
 use crate::clock::Tid;
 use crate::operation::Operation;
 use crate::wire::encoding::{
-    WireLimits, decode_buffer, encode_buffer, encodings_from_value, encodings_to_value,
+    WireLimits, decode_buffer, encode_packed, encodings_from_value, encodings_to_value,
+    msgpack_bytes,
 };
 use crate::wire::jsonld::{self, DomainContext};
 use crate::wire::msgpack;
 use crate::wire::operation::{encoded_operation_value, field, natural, operation_from_value};
+use crate::wire::reified;
 
 /// One message on a notification channel.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,7 +133,9 @@ impl SnapshotDatum {
         let ctx = DomainContext::new(domain)?;
         let value = match self {
             SnapshotDatum::Inserts(triples) => {
-                let (inserts, encodings) = encode_buffer(&jsonld::reified_value(&ctx, triples)?)?;
+                let mut packed = Vec::with_capacity(64 * triples.len() + 8);
+                reified::write_document(&mut packed, &ctx, triples, "b")?;
+                let (inserts, encodings) = encode_packed(packed)?;
                 Value::Map(vec![
                     (Value::from("inserts"), Value::Binary(inserts)),
                     (Value::from("encoding"), encodings_to_value(&encodings)),
@@ -174,7 +178,16 @@ impl SnapshotDatum {
             let encodings = encodings_from_value(
                 field(entries, "encoding").ok_or_else(|| bad("snapshot inserts lack encoding"))?,
             )?;
-            let body = decode_buffer(inserts, &encodings, limits)?;
+            // The usual shape decodes straight from the bytes; anything else in general.
+            let body = match msgpack_bytes(inserts, &encodings, limits)? {
+                Some(bytes) => {
+                    if let Some(triples) = reified::triples(&bytes, ctx, limits) {
+                        return Ok(SnapshotDatum::Inserts(triples));
+                    }
+                    msgpack::decode(&bytes)?
+                }
+                None => decode_buffer(inserts, &encodings, limits)?,
+            };
             Ok(SnapshotDatum::Inserts(
                 jsonld::triples_from_reified(ctx, &body, limits)?.triples,
             ))

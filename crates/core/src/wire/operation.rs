@@ -26,10 +26,12 @@ use crate::CoreError;
 use crate::clock::{Tid, TreeClock};
 use crate::operation::{Operation, OperationMessage};
 use crate::wire::encoding::{
-    WireLimits, decode_buffer, encode_buffer, encodings_from_value, encodings_to_value,
+    WireLimits, decode_buffer, encode_packed, encodings_from_value, encodings_to_value,
+    msgpack_bytes,
 };
 use crate::wire::jsonld::{self, DomainContext};
 use crate::wire::msgpack;
+use crate::wire::reified;
 
 /// The `EncodedOperation` version this engine writes.
 pub const OPERATION_VERSION: u64 = 5;
@@ -73,8 +75,18 @@ pub fn encoded_operation_value(op: &Operation, ctx: &DomainContext) -> Result<Va
     if op.from > ticks {
         return Err(bad(format!("from {} is after time {}", op.from, op.time)));
     }
-    let deletes = jsonld::reified_value(ctx, with_tids(&op.deletes, "deleted")?)?;
-    let inserts = if op.from == ticks {
+    // Labels unique across this author's operations (its ticks differ), deletes apart from
+    // inserts: m-ld-js fuses operations by their labelled triples. The tuple `[deletes,
+    // inserts]` is packed as it is written (reified documents straight to bytes).
+    let mut packed = Vec::with_capacity(64 * (op.deletes.len() + op.inserts.len()) + 8);
+    msgpack::write_array_len(&mut packed, 2);
+    reified::write_document(
+        &mut packed,
+        ctx,
+        with_tids(&op.deletes, "deleted")?,
+        &format!("d{ticks}_"),
+    )?;
+    if op.from == ticks {
         let tid = op.tid();
         for (triple, tids) in &op.inserts {
             if tids.as_slice() != [tid] {
@@ -83,11 +95,17 @@ pub fn encoded_operation_value(op: &Operation, ctx: &DomainContext) -> Result<Va
                 )));
             }
         }
-        jsonld::subjects_value(ctx, op.inserts.iter().map(|(t, _)| t))?
+        let inserts = jsonld::subjects_value(ctx, op.inserts.iter().map(|(t, _)| t))?;
+        msgpack::encode_into(&inserts, &mut packed);
     } else {
-        jsonld::reified_value(ctx, with_tids(&op.inserts, "inserted")?)?
-    };
-    let (update, encodings) = encode_buffer(&Value::Array(vec![deletes, inserts]))?;
+        reified::write_document(
+            &mut packed,
+            ctx,
+            with_tids(&op.inserts, "inserted")?,
+            &format!("i{ticks}_"),
+        )?;
+    }
+    let (update, encodings) = encode_packed(packed)?;
     let principal = match &op.principal {
         Some(iri) => Value::from(ctx.compact_iri(iri)?),
         None => Value::Nil,
@@ -167,7 +185,25 @@ pub fn operation_from_value(
     if from > ticks {
         return Err(bad(format!("from {from} is after time {time}")));
     }
-    let tuple = decode_buffer(update, &encodings, limits)?;
+    // A fused operation's usual update decodes straight from its bytes; anything else in general.
+    let tuple = match msgpack_bytes(update, &encodings, limits)? {
+        Some(bytes) => {
+            if from < ticks
+                && let Some((deletes, inserts)) = reified::fused_update(&bytes, ctx, limits)
+            {
+                return Ok(Operation {
+                    from,
+                    time,
+                    deletes,
+                    inserts,
+                    principal,
+                    agreed,
+                });
+            }
+            msgpack::decode(&bytes)?
+        }
+        None => decode_buffer(update, &encodings, limits)?,
+    };
     let parts = tuple
         .as_array()
         .ok_or_else(|| bad("operation update is not an array"))?;
@@ -347,6 +383,57 @@ mod tests {
             json,
             serde_json::json!([{}, {"@id": "fred", "name": "Fred"}])
         );
+    }
+
+    /// The blank-node labels of an encoded operation's reified triples.
+    fn labels(op: &Operation) -> Vec<String> {
+        let arr = encoded_operation_value(op, &DomainContext::new(DOMAIN).unwrap()).unwrap();
+        let update = msgpack::decode(arr[3].as_slice().unwrap()).unwrap();
+        let json = msgpack::to_json(&update).unwrap();
+        let mut labels = Vec::new();
+        for part in json.as_array().unwrap() {
+            let objects = match part {
+                serde_json::Value::Array(objects) => objects.clone(),
+                object => vec![object.clone()],
+            };
+            labels.extend(
+                objects
+                    .iter()
+                    .filter_map(|o| Some(o.get("@id")?.as_str()?.to_owned()))
+                    .filter(|id| id.starts_with("_:")),
+            );
+        }
+        labels
+    }
+
+    /// m-ld-js fuses an author's contiguous operations by their labelled triples: two deletes
+    /// with one label in consecutive operations would merge into one corrupt reification.
+    #[test]
+    fn reified_labels_differ_across_an_authors_operations() {
+        let first = fred_op();
+        let t = |o: &str| Triple::new(iri("fred"), iri("#n"), Literal::new_simple_literal(o));
+        let deleting = |time: &TreeClock, o: &str| Operation {
+            from: time.ticks(),
+            time: time.clone(),
+            deletes: vec![(t(o), vec![first.tid()])],
+            inserts: vec![(t("x"), vec![time.hash()])],
+            principal: None,
+            agreed: None,
+        };
+        let second = deleting(&first.time.ticked(), "a");
+        let third = deleting(&second.time.ticked(), "b");
+        let (a, b) = (labels(&second), labels(&third));
+        assert_eq!((a.len(), b.len()), (1, 1));
+        assert_ne!(a, b);
+        // A fused operation labels deletes and inserts apart.
+        let fused = Operation {
+            from: 2,
+            inserts: vec![(t("x"), vec![second.tid()]), (t("y"), vec![third.tid()])],
+            ..third.clone()
+        };
+        let all = labels(&fused);
+        let distinct: std::collections::HashSet<_> = all.iter().collect();
+        assert_eq!((all.len(), distinct.len()), (3, 3));
     }
 
     #[test]

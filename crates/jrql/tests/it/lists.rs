@@ -246,3 +246,73 @@ fn malformed_list_keys_are_bad_patterns() {
         4001
     );
 }
+
+#[test]
+fn construct_templates_show_lists_by_index() {
+    let clone = shopping();
+    let all = json!({
+        "@id": "shopping",
+        "@list": { "0": "Bread", "1": "Milk", "2": "Spam" }
+    });
+    assert_eq!(
+        clone.read(json!({ "@construct": { "@id": "shopping", "@list": { "?": "?" } } })),
+        std::slice::from_ref(&all)
+    );
+    // One index gives a sparse list.
+    assert_eq!(
+        clone.read(json!({ "@construct": { "@id": "shopping", "@list": { "1": "?" } } })),
+        [json!({ "@id": "shopping", "@list": { "1": "Milk" } })]
+    );
+    // A fixed item matches where it is.
+    assert_eq!(
+        clone.read(json!({ "@construct": { "@id": "?list", "@list": { "?i": "Spam" } } })),
+        [json!({ "@id": "shopping", "@list": { "2": "Spam" } })]
+    );
+    // With a where clause binding the index and the item.
+    assert_eq!(
+        clone.read(json!({
+            "@construct": { "@id": "shopping", "@list": { "?i": "?item" } },
+            "@where": { "@id": "shopping", "@list": { "?i": "?item" } }
+        })),
+        [all]
+    );
+    // Slot templates give the slots.
+    assert_eq!(
+        clone.read(json!({
+            "@construct": { "@id": "shopping", "@list": { "?": { "@id": "?slot", "@item": "?" } } }
+        })),
+        [json!({ "@id": "shopping", "@list": {
+            "0": { "@id": "s1", "@item": "Bread" },
+            "1": { "@id": "s2", "@item": "Milk" },
+            "2": { "@id": "s3", "@item": "Spam" }
+        } })]
+    );
+    // Other properties construct alongside.
+    assert_eq!(
+        clone.read(json!({
+            "@construct": { "@id": "shopping", "@type": "?t", "@list": { "0": "?" } }
+        })),
+        [
+            json!({ "@id": "shopping", "@type": "http://m-ld.org/RdfLseq", "@list": { "0": "Bread" } })
+        ]
+    );
+    // A nested list template: the list subject is anonymous (a blank id), as in m-ld-js.
+    let mut clone = clone;
+    clone.write(json!({ "@id": "fred", "likes": { "@id": "shopping" } }));
+    let nested = clone.read(json!({
+        "@construct": { "@id": "fred", "likes": { "@list": { "2": "?" } } }
+    }));
+    assert_eq!(nested.len(), 1, "{nested:?}");
+    assert!(
+        nested[0]["likes"]["@id"]
+            .as_str()
+            .unwrap()
+            .starts_with("_:")
+    );
+    assert_eq!(nested[0]["likes"]["@list"], json!({ "2": "Spam" }));
+    // No solution, no subject (as m-ld-js).
+    assert_eq!(
+        clone.read(json!({ "@construct": { "@id": "shopping", "@list": { "7": "?" } } })),
+        Vec::<serde_json::Value>::new()
+    );
+}

@@ -13,12 +13,6 @@ enum Op {
 fn cases() -> Vec<(&'static str, Op, Value)> {
     use Op::*;
     vec![
-        // Lists are supported, but not in construct templates.
-        (
-            "@list",
-            Read,
-            json!({ "@construct": { "@id": "shopping", "@list": { "?": "?" } } }),
-        ),
         (
             "@index",
             Write,

@@ -1,6 +1,7 @@
 //! Data constraints a clone enforces: the `constraints` of its configuration, read into
 //! [`ConstraintConfig`]s and built into core [`Constraint`]s ([`SingleValued`],
-//! [`PropertyShape`]) that the clone installs on its SU-Set.
+//! [`PropertyShape`]) that the clone installs on its SU-Set, and the SHACL shapes declared in the
+//! domain data (`declared.rs`, m-ld-js `ShapeConstrained`).
 //!
 //! Owns the constraint rules and their configuration form. A constraint only judges a local write
 //! (`check`) or returns assertions that resolve a remote operation (`apply`); the SU-Set journals
@@ -10,6 +11,7 @@
 //! same winner: see [`SingleValued`] and [`PropertyShape`] for the rules, and
 //! `docs/divergences.md` for where they differ.
 
+mod declared;
 mod js;
 pub mod shacl;
 mod single_valued;
@@ -24,6 +26,7 @@ use m_ld_jrql::Context;
 use oxrdf::{NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef};
 use serde_json::{Map, Value};
 
+pub(crate) use self::declared::DeclaredShapes;
 pub use self::shacl::PropertyShape;
 pub use self::single_valued::SingleValued;
 use crate::MeldError;

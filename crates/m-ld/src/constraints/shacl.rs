@@ -2,8 +2,8 @@
 //! `sh:path` with `sh:minCount` and `sh:maxCount` (and `sh:name`).
 //!
 //! Owns the cardinality rules only. Shapes come from the clone configuration
-//! ([`ConstraintConfig::PropertyShape`](super::ConstraintConfig::PropertyShape)); shapes declared
-//! in the domain data (m-ld-js `mld:controlled-shape`) are not read. Resolutions are assertions
+//! ([`ConstraintConfig::PropertyShape`](super::ConstraintConfig::PropertyShape)) or from the
+//! domain data (m-ld-js `mld:controlled-shape`, see `declared.rs`). Resolutions are assertions
 //! (journaled and broadcast), where m-ld-js entails a `maxCount` resolution locally and keeps
 //! the removed values hidden: see `docs/divergences.md`.
 
