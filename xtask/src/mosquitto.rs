@@ -28,7 +28,13 @@ impl Mosquitto {
         let conf = dir.join(format!("mosquitto-{port}.conf"));
         std::fs::write(
             &conf,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+            // Without `set_tcp_nodelay` (off by default) Mosquitto's small replies wait on
+            // Nagle's algorithm and the peer's delayed ACK: a rev-up of 1,000 operations took
+            // ~190 ms instead of ~40 ms, for either engine.
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                 set_tcp_nodelay true\n"
+            ),
         )?;
         let child = Command::new(binary)
             .arg("-c")
