@@ -134,7 +134,7 @@ impl<S: Store + Clone> MeldClone<S> {
             None => return Err(CoreError::NoVisibleClones.into()),
         };
         inner.presence.send_replace(Some(false));
-        inner.run(suset, true)?;
+        inner.run(suset, true, false)?;
         Ok(MeldClone { inner })
     }
 
@@ -191,7 +191,15 @@ impl<S: Store> Inner<S> {
     }
 
     /// Installs a running engine on `suset`, applying any operations that arrived meanwhile.
-    pub(crate) fn run(&self, mut suset: SuSet<S>, live: bool) -> Result<(), MeldError> {
+    ///
+    /// With `catching_up`, the updates from now on are also kept for the first follower (see
+    /// `Engine::early_updates`); the caller must drop them once the catch-up is over.
+    pub(crate) fn run(
+        &self,
+        mut suset: SuSet<S>,
+        live: bool,
+        catching_up: bool,
+    ) -> Result<(), MeldError> {
         let transport_max = self.remotes.as_ref().and_then(|r| r.max_operation_size());
         suset.set_max_operation_size(match (self.config.max_operation_size, transport_max) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -216,8 +224,8 @@ impl<S: Store> Inner<S> {
             causal: CausalBuffer::new(),
             genid: GenId::new(),
             site: self.config.id.clone(),
+            early_updates: catching_up.then(|| updates.subscribe()),
             updates,
-            early_updates: None,
             status: watch::channel(MeldStatus::default()).0,
             remotes: self.remotes.clone(),
             live,
@@ -498,11 +506,6 @@ impl<S: Store> Engine<S> {
         self.notify_since(commit.update, before.as_ref());
         self.clerk.entries_added(&mut self.suset, 1, self.unsent);
         Ok(Some(ticks))
-    }
-
-    /// A new subscription to the clone's updates.
-    pub(crate) fn updates_receiver(&self) -> broadcast::Receiver<Arc<Notice>> {
-        self.updates.subscribe()
     }
 
     /// Hands an operation to the remotes. A clone that is not connected keeps it in its journal;

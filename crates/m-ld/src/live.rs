@@ -64,7 +64,10 @@ pub(crate) async fn start<S: Store + Clone>(
             return Err(e);
         }
     };
-    let running = inner.run(suset, true).and_then(|()| {
+    // A resumed clone catches up with its peers in the background (below, or as soon as their
+    // presence is seen): its first follower gets those updates too.
+    let catching_up = resumed && others;
+    let running = inner.run(suset, true, catching_up).and_then(|()| {
         inner.with_engine(|engine| {
             for msg in updates {
                 engine.receive(msg)?;
@@ -77,12 +80,7 @@ pub(crate) async fn start<S: Store + Clone>(
         return Err(e);
     }
     remotes.set_present(true).await?;
-    if resumed && others {
-        // The catch-up runs after we return: keep its updates for the first follower.
-        inner.with_engine(|engine| {
-            engine.early_updates = Some(engine.updates_receiver());
-            Ok(())
-        })?;
+    if catching_up {
         let inner = Arc::clone(inner);
         tokio::spawn(async move {
             connect(Arc::clone(&inner)).await;
