@@ -94,8 +94,8 @@ pub(crate) struct Engine<S: Store> {
     /// The list position site: the clone id (protocol §6.2).
     site: String,
     updates: broadcast::Sender<Arc<Notice>>,
-    /// Updates since the clone started, for the first [`MeldClone::follow`], kept while the
-    /// catch-up with peers that opening starts may be under way (see `live::start`).
+    /// Updates since the clone was opened, for the first [`MeldClone::follow`], while the
+    /// catch-up with peers that opening started is under way (see `live::start`).
     pub(crate) early_updates: Option<broadcast::Receiver<Arc<Notice>>>,
     status: watch::Sender<MeldStatus>,
     remotes: Option<Arc<dyn Remotes>>,
@@ -407,11 +407,10 @@ impl<S: Store> MeldClone<S> {
     /// that falls further behind receives one [`MeldError::Lagged`] and its stream ends: updates
     /// are never dropped silently.
     ///
-    /// A clone opened on a domain catches up with its peers in the background (a reopened clone
-    /// revs up as soon as it sees them); the first `follow` within one network timeout of the
-    /// open (or of the end of that catch-up) also delivers the updates since the clone started,
-    /// so an app that follows right after opening misses none of them (as with m-ld-js, where
-    /// nothing can happen between `clone()` and `follow()`).
+    /// A clone that reopens its data revs up from its peers in the background; the first
+    /// `follow` during that catch-up (and one network timeout after it) also delivers the updates
+    /// since the clone was opened, so an app that follows right after opening misses none of
+    /// them (as with m-ld-js, where nothing can happen between `clone()` and `follow()`).
     pub fn follow(&self) -> Result<Follow, MeldError> {
         let context = Arc::clone(&self.inner.context);
         self.with_engine(|engine| {

@@ -64,10 +64,10 @@ pub(crate) async fn start<S: Store + Clone>(
             return Err(e);
         }
     };
-    // A clone catches up with its peers in the background: below if it resumed with peers
-    // present, or as soon as their presence is seen, which can be before we return. Its first
-    // follower gets those updates too; they are kept from the engine's creation.
-    let running = inner.run(suset, true, true).and_then(|()| {
+    // A resumed clone catches up with its peers in the background (below, or as soon as their
+    // presence is seen): its first follower gets those updates too.
+    let catching_up = resumed && others;
+    let running = inner.run(suset, true, catching_up).and_then(|()| {
         inner.with_engine(|engine| {
             for msg in updates {
                 engine.receive(msg)?;
@@ -80,19 +80,17 @@ pub(crate) async fn start<S: Store + Clone>(
         return Err(e);
     }
     remotes.set_present(true).await?;
-    let catch_up = resumed && others;
-    let keeper = Arc::clone(inner);
-    tokio::spawn(async move {
-        if catch_up {
-            connect(Arc::clone(&keeper)).await;
-        }
-        // An app that follows at all does so soon after opening.
-        tokio::time::sleep(keeper.config.network_timeout).await;
-        let _ = keeper.with_engine(|engine| {
-            engine.early_updates = None;
-            Ok(())
+    if catching_up {
+        let inner = Arc::clone(inner);
+        tokio::spawn(async move {
+            connect(Arc::clone(&inner)).await;
+            tokio::time::sleep(inner.config.network_timeout).await;
+            let _ = inner.with_engine(|engine| {
+                engine.early_updates = None;
+                Ok(())
+            });
         });
-    });
+    }
     tokio::spawn(anti_entropy(Arc::downgrade(inner)));
     Ok(())
 }
