@@ -94,10 +94,10 @@ pub(crate) struct Engine<S: Store> {
     /// The list position site: the clone id (protocol §6.2).
     site: String,
     updates: broadcast::Sender<Arc<Notice>>,
-    /// Updates since the clone was opened, for the first [`MeldClone::follow`], while the
-    /// catch-up with peers that opening started is under way (see `live::start`).
+    /// Updates since a resumed clone was opened, for the first [`MeldClone::follow`], kept
+    /// while the catch-up with peers that opening started may be under way (see `live::start`).
     pub(crate) early_updates: Option<broadcast::Receiver<Arc<Notice>>>,
-    status: watch::Sender<MeldStatus>,
+    pub(crate) status: watch::Sender<MeldStatus>,
     remotes: Option<Arc<dyn Remotes>>,
     /// Whether this clone has declared itself present on the domain.
     pub(crate) live: bool,
@@ -192,13 +192,13 @@ impl<S: Store> Inner<S> {
 
     /// Installs a running engine on `suset`, applying any operations that arrived meanwhile.
     ///
-    /// With `catching_up`, the updates from now on are also kept for the first follower (see
+    /// With `keep_early`, the updates from now on are also kept for the first follower (see
     /// `Engine::early_updates`); the caller must drop them once the catch-up is over.
     pub(crate) fn run(
         &self,
         mut suset: SuSet<S>,
         live: bool,
-        catching_up: bool,
+        keep_early: bool,
     ) -> Result<(), MeldError> {
         let transport_max = self.remotes.as_ref().and_then(|r| r.max_operation_size());
         suset.set_max_operation_size(match (self.config.max_operation_size, transport_max) {
@@ -224,7 +224,7 @@ impl<S: Store> Inner<S> {
             causal: CausalBuffer::new(),
             genid: GenId::new(),
             site: self.config.id.clone(),
-            early_updates: catching_up.then(|| updates.subscribe()),
+            early_updates: keep_early.then(|| updates.subscribe()),
             updates,
             status: watch::channel(MeldStatus::default()).0,
             remotes: self.remotes.clone(),
@@ -407,10 +407,11 @@ impl<S: Store> MeldClone<S> {
     /// that falls further behind receives one [`MeldError::Lagged`] and its stream ends: updates
     /// are never dropped silently.
     ///
-    /// A clone that reopens its data revs up from its peers in the background; the first
-    /// `follow` during that catch-up (and one network timeout after it) also delivers the updates
-    /// since the clone was opened, so an app that follows right after opening misses none of
-    /// them (as with m-ld-js, where nothing can happen between `clone()` and `follow()`).
+    /// A clone that reopens its data revs up from its peers in the background, as soon as it
+    /// sees them (which may be before `open` returns); the first `follow` during that catch-up
+    /// (and one network timeout after it, or after opening) also delivers the updates since the
+    /// clone was opened, so an app that follows right after opening misses none of them (as with
+    /// m-ld-js, where nothing can happen between `clone()` and `follow()`).
     pub fn follow(&self) -> Result<Follow, MeldError> {
         let context = Arc::clone(&self.inner.context);
         self.with_engine(|engine| {

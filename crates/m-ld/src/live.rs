@@ -64,10 +64,10 @@ pub(crate) async fn start<S: Store + Clone>(
             return Err(e);
         }
     };
-    // A resumed clone catches up with its peers in the background (below, or as soon as their
-    // presence is seen): its first follower gets those updates too.
-    let catching_up = resumed && others;
-    let running = inner.run(suset, true, catching_up).and_then(|()| {
+    // A resumed clone catches up with its peers in the background: below if they were present
+    // at the start, or as soon as their presence is seen, which can be before we return. Its
+    // first follower gets those updates too: they are kept from the engine's creation.
+    let running = inner.run(suset, true, resumed).and_then(|()| {
         inner.with_engine(|engine| {
             for msg in updates {
                 engine.receive(msg)?;
@@ -80,19 +80,37 @@ pub(crate) async fn start<S: Store + Clone>(
         return Err(e);
     }
     remotes.set_present(true).await?;
-    if catching_up {
-        let inner = Arc::clone(inner);
-        tokio::spawn(async move {
-            connect(Arc::clone(&inner)).await;
-            tokio::time::sleep(inner.config.network_timeout).await;
-            let _ = inner.with_engine(|engine| {
-                engine.early_updates = None;
-                Ok(())
-            });
-        });
+    if resumed {
+        tokio::spawn(keep_early_updates(Arc::clone(inner), others));
     }
     tokio::spawn(anti_entropy(Arc::downgrade(inner)));
     Ok(())
+}
+
+/// Catches a resumed clone up (when peers were present at its start), then keeps the updates
+/// since it opened for its first follower until one network timeout after the catch-up that
+/// opening started. Peers first seen within a network timeout of opening start that catch-up
+/// from [`LocalHandle::presence`].
+async fn keep_early_updates<S: Store>(inner: Arc<Inner<S>>, others: bool) {
+    if others {
+        connect(Arc::clone(&inner)).await;
+    }
+    let timeout = inner.config.network_timeout;
+    tokio::time::sleep(timeout).await;
+    let Ok(mut status) = inner.with_engine(|engine| Ok(engine.status.subscribe())) else {
+        return;
+    };
+    if status.borrow().outdated {
+        // A catch-up is under way: keep them until it ends, and a while after.
+        if status.wait_for(|s| !s.outdated).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(timeout).await;
+    }
+    let _ = inner.with_engine(|engine| {
+        engine.early_updates = None;
+        Ok(())
+    });
 }
 
 /// How often a live clone asks a peer for operations it may have missed, in network timeouts.

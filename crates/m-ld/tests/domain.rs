@@ -193,6 +193,41 @@ async fn the_first_follower_of_a_reopened_clone_sees_its_catch_up() {
     assert_eq!(update.to_json()["@insert"][0]["@id"], json!("wilma"));
 }
 
+/// A reopened clone may see its peers only after it attached (their presence arrives late), and
+/// catch up before its app calls `follow`: the first follower still gets those updates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_follower_sees_a_catch_up_started_by_late_presence() {
+    let hub = InProcessDomain::new();
+    let a = start(&hub, "a", true, MemoryStore::new()).await.unwrap();
+    let b_store = MemoryStore::new();
+    let b = start(&hub, "b", false, b_store.clone()).await.unwrap();
+    converged(&[&a, &b]).await;
+    b.close().await.unwrap();
+    a.write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    // b resumes alone (a silo), then sees a and catches up before anyone follows it.
+    let mut late = Unreliable::new(hub.remotes("b"));
+    late.late_presence = Some(Duration::from_millis(50));
+    let config = MeldConfig::new("b", DOMAIN, false);
+    let b = MeldClone::open_with_remotes(b_store, Arc::new(late), config)
+        .await
+        .unwrap();
+    let status = b.status().unwrap();
+    assert!(status.silo, "{status:?}");
+    converged(&[&a, &b]).await;
+    let mut updates = b.follow().unwrap();
+    let update = tokio::time::timeout(Duration::from_secs(5), updates.next())
+        .await
+        .expect("the catch-up update")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        update.to_json()["@insert"],
+        json!([{"@id": "fred", "name": "Fred"}])
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn genesis_rules_are_enforced() {
     let hub = InProcessDomain::new();
@@ -205,20 +240,36 @@ async fn genesis_rules_are_enforced() {
     assert!(same_id.is_err());
 }
 
-/// Remotes that lose the next operation broadcast to their clone, as MQTT does for a clone that
-/// is briefly away, with no presence change to tell anyone.
-struct Lossy {
+/// Remotes that misbehave as MQTT may: they lose the next operation broadcast to their clone
+/// when told to (a clone briefly away, with no presence change to tell anyone), and, with
+/// `late_presence`, report the first peers seen as absent at first and as present only after
+/// that delay (their retained presence records reached the broker after we subscribed).
+struct Unreliable {
     inner: Arc<dyn Remotes>,
     lose_next: Arc<AtomicBool>,
+    late_presence: Option<Duration>,
 }
 
-struct LossyLocal {
+impl Unreliable {
+    fn new(inner: Arc<dyn Remotes>) -> Self {
+        Unreliable {
+            inner,
+            lose_next: Arc::default(),
+            late_presence: None,
+        }
+    }
+}
+
+struct UnreliableLocal {
     local: Arc<dyn LocalClone>,
     lose_next: Arc<AtomicBool>,
+    late_presence: Option<Duration>,
+    delaying: AtomicBool,
+    presence_delayed: Arc<AtomicBool>,
 }
 
 #[async_trait::async_trait]
-impl LocalClone for LossyLocal {
+impl LocalClone for UnreliableLocal {
     fn id(&self) -> &str {
         self.local.id()
     }
@@ -228,7 +279,23 @@ impl LocalClone for LossyLocal {
         }
     }
     fn presence(&self, others: Option<bool>) {
-        self.local.presence(others);
+        let Some(delay) = self.late_presence else {
+            return self.local.presence(others);
+        };
+        if others != Some(true) || self.presence_delayed.load(Ordering::SeqCst) {
+            return self.local.presence(others);
+        }
+        // Peers are absent until the delay is over (once).
+        self.local.presence(Some(false));
+        if !self.delaying.swap(true, Ordering::SeqCst) {
+            let local = Arc::clone(&self.local);
+            let delayed = Arc::clone(&self.presence_delayed);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                delayed.store(true, Ordering::SeqCst);
+                local.presence(Some(true));
+            });
+        }
     }
     fn refuse(&self, error: CoreError) {
         self.local.refuse(error);
@@ -242,13 +309,16 @@ impl LocalClone for LossyLocal {
 }
 
 #[async_trait::async_trait]
-impl Remotes for Lossy {
+impl Remotes for Unreliable {
     async fn attach(&self, local: Arc<dyn LocalClone>) -> Result<(), CoreError> {
-        let lossy = LossyLocal {
+        let unreliable = UnreliableLocal {
             local,
             lose_next: Arc::clone(&self.lose_next),
+            late_presence: self.late_presence,
+            delaying: AtomicBool::new(false),
+            presence_delayed: Arc::default(),
         };
-        self.inner.attach(Arc::new(lossy)).await
+        self.inner.attach(Arc::new(unreliable)).await
     }
     fn publish(&self, msg: &OperationMessage) -> Result<(), CoreError> {
         self.inner.publish(msg)
@@ -278,12 +348,9 @@ async fn a_lost_last_operation_is_caught_up_without_a_later_one() {
     let a = MeldClone::open_with_remotes(MemoryStore::new(), hub.remotes("a"), config("a", true))
         .await
         .unwrap();
-    let lose_next = Arc::new(AtomicBool::new(false));
-    let lossy = Arc::new(Lossy {
-        inner: hub.remotes("b"),
-        lose_next: Arc::clone(&lose_next),
-    });
-    let b = MeldClone::open_with_remotes(MemoryStore::new(), lossy, config("b", false))
+    let lossy = Unreliable::new(hub.remotes("b"));
+    let lose_next = Arc::clone(&lossy.lose_next);
+    let b = MeldClone::open_with_remotes(MemoryStore::new(), Arc::new(lossy), config("b", false))
         .await
         .unwrap();
     a.write(&json!({"@id": "fred", "name": "Fred"}))
