@@ -27,12 +27,18 @@ const JS_ENGINE_PACKAGES: &[(&str, &str)] = &[
 ];
 
 const RUNNER_JS: &str = r#"// Runs the m-ld compliance specs against an orchestrator: node runner.js URL SPEC...
+// A spec starting with `./` selects from our own specs, in the folder MLD_LOCAL_SPECS.
+const { relative } = require('path');
 const { runner } = require('@m-ld/m-ld-test/compliance');
 const [url, ...specs] = process.argv.slice(2);
-runner(specs)(url).then(
+const local = process.env.MLD_LOCAL_SPECS;
+runner(specs, local ? { localTestPath: relative(process.cwd(), local) } : undefined)(url).then(
   done => process.exit(done && done.overallStatus === 'passed' ? 0 : 1),
   err => { console.error(err); process.exit(2); });
 "#;
+
+/// Our own specs (e.g. bigger chaos), selected as `./N`; they use the suite's modules.
+const LOCAL_SPECS: &str = "crates/conformance/specs";
 
 /// Runs the suite; fails unless every selected spec passes.
 pub fn run(mixed: bool, mosquitto: bool, specs: &[String]) -> Result<()> {
@@ -96,6 +102,9 @@ pub fn run(mixed: bool, mosquitto: bool, specs: &[String]) -> Result<()> {
     );
     let selections: Vec<String> = specs.iter().map(|s| selection(s)).collect();
     let status = Command::new("node")
+        .env("MLD_LOCAL_SPECS", root().join(LOCAL_SPECS))
+        // Our specs require the suite's modules from the cache.
+        .env("NODE_PATH", node_dir.join("node_modules"))
         .arg("runner.js")
         .arg(&url)
         .args(&selections)
