@@ -40,23 +40,47 @@ runner(specs, local ? { localTestPath: relative(process.cwd(), local) } : undefi
 /// Our own specs (e.g. bigger chaos), selected as `./N`; they use the suite's modules.
 const LOCAL_SPECS: &str = "crates/conformance/specs";
 
+/// Which engines the clones run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Engines {
+    /// Ours only.
+    Rust,
+    /// Ours and m-ld-js, alternating clone by clone.
+    Mixed,
+    /// m-ld-js only.
+    JsOnly,
+}
+
+impl Engines {
+    /// As our own specs read it (`MLD_ENGINES`).
+    fn name(self) -> &'static str {
+        match self {
+            Engines::Rust => "rust",
+            Engines::Mixed => "mixed",
+            Engines::JsOnly => "js",
+        }
+    }
+}
+
 /// Runs the suite; fails unless every selected spec passes.
-pub fn run(mixed: bool, mosquitto: bool, specs: &[String]) -> Result<()> {
+pub fn run(engines_used: Engines, mosquitto: bool, specs: &[String]) -> Result<()> {
     let cache = target_dir().join("conformance");
     let node_dir = cache.join("node");
     install_packages(&node_dir)?;
     std::fs::write(node_dir.join("runner.js"), RUNNER_JS)?;
     cargo(&["build", "-p", "m-ld-conformance", "--bins"], &[])?;
     let bin = target_dir().join("debug");
-    let mut engines = vec![bin.join("mld-clone").display().to_string()];
-    if mixed {
-        let script = root().join("crates/conformance/js/clone.js");
-        engines.push(format!(
-            "node {} {}",
-            script.display(),
-            node_dir.join("node_modules").display()
-        ));
-    }
+    let rust = bin.join("mld-clone").display().to_string();
+    let js = format!(
+        "node {} {}",
+        root().join("crates/conformance/js/clone.js").display(),
+        node_dir.join("node_modules").display()
+    );
+    let engines = match engines_used {
+        Engines::Rust => vec![rust],
+        Engines::Mixed => vec![rust, js],
+        Engines::JsOnly => vec![js],
+    };
     // One directory per run, so that runs from several work trees sharing a target directory
     // do not clobber each other's clone data and logs. Kept on failure for its logs.
     let work_dir = cache.join(format!("run-{}", std::process::id()));
@@ -103,6 +127,7 @@ pub fn run(mixed: bool, mosquitto: bool, specs: &[String]) -> Result<()> {
     let selections: Vec<String> = specs.iter().map(|s| selection(s)).collect();
     let status = Command::new("node")
         .env("MLD_LOCAL_SPECS", root().join(LOCAL_SPECS))
+        .env("MLD_ENGINES", engines_used.name())
         // Our specs require the suite's modules from the cache.
         .env("NODE_PATH", node_dir.join("node_modules"))
         .arg("runner.js")

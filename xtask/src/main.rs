@@ -34,6 +34,10 @@ enum Cmd {
         /// Alternate clones between this engine and m-ld-js 0.10.0.
         #[arg(long)]
         mixed: bool,
+        /// Run m-ld-js 0.10.0 clones only (to tell m-ld-js's own behaviour from a mixed
+        /// colony's).
+        #[arg(long, conflicts_with = "mixed")]
+        js_only: bool,
         /// Use a Mosquitto broker (on a loopback port) instead of the embedded one.
         #[arg(long)]
         mosquitto: bool,
@@ -50,9 +54,17 @@ fn main() -> Result<()> {
         Cmd::Ci { proptest_cases } => ci(proptest_cases),
         Cmd::TestConformance {
             mixed,
+            js_only,
             mosquitto,
             specs,
-        } => conformance::run(mixed, mosquitto, &specs),
+        } => {
+            let engines = match (mixed, js_only) {
+                (true, _) => conformance::Engines::Mixed,
+                (_, true) => conformance::Engines::JsOnly,
+                _ => conformance::Engines::Rust,
+            };
+            conformance::run(engines, mosquitto, &specs)
+        }
         Cmd::BenchCompare(args) => bench_compare::run(args),
     }
 }

@@ -4,13 +4,16 @@
 // sees every other finish, then all describe the same entities.
 //
 // Run with `cargo xtask test-conformance [--mixed] ./1` (sizes: MLD_CHAOS_CLONES, MLD_CHAOS_ROUNDS).
+const { dirname, join } = require('path');
+// The package exports only its runner: reach the chaos module by its path.
+const suite = dirname(require.resolve('@m-ld/m-ld-test/compliance'));
 const {
   ChaosTest, sleep, randomInt, updateRandomEntityProperty
-} = require('@m-ld/m-ld-test/compliance/2-chaos/chaos');
+} = require(join(suite, '2-chaos', 'chaos'));
 
 const CLONES = Number(process.env.MLD_CHAOS_CLONES ?? 8);
 const ROUNDS = Number(process.env.MLD_CHAOS_ROUNDS ?? 40);
-const TIMEOUT = 10 * 60 * 1000;
+const TIMEOUT = 5 * 60 * 1000;
 
 describe('Bigger chaos', () => {
   let chaos;
@@ -48,6 +51,10 @@ describe('Bigger chaos', () => {
   }, TIMEOUT);
 
   it('converges with clones partitioned and healed', async () => {
+    if (process.env.MLD_ENGINES !== 'rust')
+      // With `--js-only` too: a m-ld-js 0.10 clone cut off from the broker right after a
+      // write may never answer its next read (docs/compliance.md, "m-ld-js defects").
+      return pending('m-ld-js clones hang reads after a partition');
     await setUp();
     const partitioned = new Set;
     await chaos.test(async (clone, round) => {
