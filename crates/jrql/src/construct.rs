@@ -7,8 +7,9 @@
 //! actually have it (m-ld-js emits it for every matched subject).
 //!
 //! A `@list` in a template (m-ld-js `ConstructTemplate` list properties) is filled as an
-//! index-keyed object, `{"@list": {"0": "Bread", "1": "Milk"}}`, sparse when only some indexes
-//! match. Its keys are indexes or variables bound to indexes; its items are values, nested
+//! array indexed by position, `{"@list": ["Bread", "Milk"]}`; when only some indexes match, the
+//! others are `null` (the JSON of m-ld-js's sparse array: `{"@list": {"1": "?"}}` gives
+//! `[null, "Milk"]`). Its keys are indexes or variables bound to indexes; its items are values, nested
 //! templates (the item subject), or slot templates (objects with `@item`, giving the slot).
 //!
 //! Owns only construct templates; must not know describe/select or writes.
@@ -768,19 +769,16 @@ impl Construct {
             values.dedup_by(|a, b| a.1 == b.1);
             subject.insert(key, collapse(values.into_iter().map(|(_, v)| v).collect()));
         }
-        if !listed.is_empty() {
-            // Index keys in index order, as a JS object shows integer keys.
-            listed.sort_by_key(|(at, _)| *at);
-            let mut items = Map::new();
+        if let Some(last) = listed.iter().map(|(at, _)| *at).max() {
+            // A JS array indexed by position, as m-ld-js fills it: the positions that did not
+            // match are holes, `null` in JSON.
+            let mut items = vec![Value::Null; last + 1];
             for (at, mut values) in listed {
                 sort_rendered(ctx, &mut values);
                 values.dedup_by(|a, b| a.1 == b.1);
-                items.insert(
-                    at.to_string(),
-                    collapse(values.into_iter().map(|(_, v)| v).collect()),
-                );
+                items[at] = collapse(values.into_iter().map(|(_, v)| v).collect());
             }
-            subject.insert("@list".into(), Value::Object(items));
+            subject.insert("@list".into(), Value::Array(items));
         }
         Some(Value::Object(subject))
     }

@@ -1,6 +1,6 @@
 //! Rendering RDF back to json-rql (features.md §1.4): subject ids compacted against `@base`,
 //! property keys chosen by term selection against the value, one value as a scalar and several
-//! as a sorted array, literals in their m-ld JSON forms (§1.3), references as `{"@id"}`.
+//! as an array (in m-ld-js's store order for reads, in the update's order for updates), literals in their m-ld JSON forms (§1.3), references as `{"@id"}`.
 //!
 //! Owns only triples → JSON; must not evaluate queries or parse patterns.
 
@@ -14,10 +14,24 @@ use oxrdf::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-/// Renders triples as a list of partial subjects (the m-ld `GraphSubjects` shape, as used for
-/// the `@delete` and `@insert` of a `MeldUpdate`), one per distinct subject in order of first
-/// appearance. Only the given triples' properties appear.
+/// Renders triples as a list of partial subjects (the m-ld `GraphSubjects` shape), one per
+/// distinct subject in order of first appearance. Only the given triples' properties appear;
+/// the values of a multi-valued property are in m-ld-js's store order (as a read shows them).
 pub fn render_subjects(triples: &[Triple], ctx: &Context) -> Vec<Value> {
+    render_subjects_in(triples, ctx, ValueOrder::Store)
+}
+
+/// How the values of one multi-valued property are listed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ValueOrder {
+    /// m-ld-js's store order ([`value_order`]), as reads list them.
+    Store,
+    /// The order of the triples given, as m-ld-js lists them in update notifications (it
+    /// renders the triples of an update in the order its patch holds them).
+    Given,
+}
+
+fn render_subjects_in(triples: &[Triple], ctx: &Context, order: ValueOrder) -> Vec<Value> {
     let Some(first) = triples.first() else {
         return Vec::new();
     };
@@ -26,7 +40,7 @@ pub fn render_subjects(triples: &[Triple], ctx: &Context) -> Vec<Value> {
         let mut properties: Vec<(&NamedNode, &Term)> =
             triples.iter().map(|t| (&t.predicate, &t.object)).collect();
         let id = render_subject_id(ctx, &first.subject);
-        return render_subject(ctx, id, &mut properties)
+        return render_subject_with(ctx, id, &mut properties, &mut KeyCache::default(), order)
             .into_iter()
             .collect();
     }
@@ -51,14 +65,17 @@ pub fn render_subjects(triples: &[Triple], ctx: &Context) -> Vec<Value> {
     for (g, subject) in groups.subjects.iter().enumerate() {
         let id = render_subject_id(ctx, subject);
         let run = &mut properties[start[g]..start[g + 1]];
-        if let Some(rendered) = render_subject_with(ctx, id, run, &mut keys) {
+        if let Some(rendered) = render_subject_with(ctx, id, run, &mut keys, order) {
             subjects.push(rendered);
         }
     }
     subjects
 }
 
-/// [`render_subjects`], with list positions shown as m-ld-js shows them in updates
+/// Renders the triples an update deletes or inserts, as m-ld-js shows them in its update
+/// notifications: as [`render_subjects`], but with the values of a multi-valued property in
+/// the order of `triples` (m-ld-js lists them in its patch's order, so a written array keeps
+/// its order), and with list positions shown as in m-ld-js's updates
 /// (features.md §1.10): each triple of `positions` (a list's position of a slot) is rendered
 /// under its list's `@list`, keyed by its index. With a sub-index (inserted positions), the
 /// key holds an array of the slots inserted there, in sub-index order; without (deleted
@@ -69,7 +86,7 @@ pub fn render_update_subjects(
     positions: &[(Triple, usize, Option<usize>)],
 ) -> Vec<Value> {
     if positions.is_empty() {
-        return render_subjects(triples, ctx);
+        return render_subjects_in(triples, ctx, ValueOrder::Given);
     }
     let all: std::collections::HashSet<&Triple> = triples.iter().collect();
     let keyed: std::collections::HashSet<&Triple> = positions
@@ -82,7 +99,7 @@ pub fn render_update_subjects(
         .filter(|t| !keyed.contains(t))
         .cloned()
         .collect();
-    let mut subjects = render_subjects(&rest, ctx);
+    let mut subjects = render_subjects_in(&rest, ctx, ValueOrder::Given);
     let mut ordered: Vec<&(Triple, usize, Option<usize>)> = positions
         .iter()
         .filter(|(t, _, _)| keyed.contains(t))
@@ -181,7 +198,13 @@ pub(crate) fn render_subject(
     id: String,
     properties: &mut [(&NamedNode, &Term)],
 ) -> Option<Value> {
-    render_subject_with(ctx, id, properties, &mut KeyCache::default())
+    render_subject_with(
+        ctx,
+        id,
+        properties,
+        &mut KeyCache::default(),
+        ValueOrder::Store,
+    )
 }
 
 /// The keys chosen for predicates whose key does not depend on the value (no term maps to
@@ -248,22 +271,49 @@ fn render_subject_with<'p>(
     id: String,
     properties: &mut [(&'p NamedNode, &Term)],
     keys: &mut KeyCache<'p>,
+    order: ValueOrder,
 ) -> Option<Value> {
     if properties.is_empty() {
         return None;
     }
     if properties.len() > 1 {
-        properties.sort_by(|a, b| {
-            a.0.as_str()
-                .cmp(b.0.as_str())
-                .then_with(|| value_order(ctx, a.1, b.1))
-        });
+        match order {
+            ValueOrder::Store => properties.sort_by(|a, b| {
+                a.0.as_str()
+                    .cmp(b.0.as_str())
+                    .then_with(|| value_order(ctx, a.1, b.1))
+            }),
+            ValueOrder::Given => {
+                // Stable: each predicate's values keep their order; later duplicates go.
+                properties.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+                let mut seen = std::collections::HashSet::with_capacity(properties.len());
+                let mut kept = 0;
+                for i in 0..properties.len() {
+                    if seen.insert(properties[i]) {
+                        properties.swap(kept, i);
+                        kept += 1;
+                    }
+                }
+                return render_subject_sorted(ctx, id, &properties[..kept], keys);
+            }
+        }
     }
+    render_subject_sorted(ctx, id, properties, keys)
+}
+
+/// Renders a subject from (predicate, object) pairs grouped by predicate, without adjacent
+/// duplicates.
+fn render_subject_sorted<'p>(
+    ctx: &Context,
+    id: String,
+    properties: &[(&'p NamedNode, &Term)],
+    keys: &mut KeyCache<'p>,
+) -> Option<Value> {
     let mut keyed: Vec<(String, Values)> = Vec::with_capacity(properties.len());
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut previous: Option<(&NamedNode, &Term)> = None;
     for &(predicate, object) in properties.iter() {
-        // Sorted, so duplicates are adjacent.
+        // Grouped, so duplicates are adjacent.
         if previous == Some((predicate, object)) {
             continue;
         }

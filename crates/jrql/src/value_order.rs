@@ -64,6 +64,13 @@ pub(crate) fn value_order(ctx: &Context, a: &Term, b: &Term) -> Ordering {
         .then_with(|| a.to_string().cmp(&b.to_string()))
 }
 
+/// A sort key of a term whose order is [`value_order`]'s, for sorting many values (each key is
+/// built once).
+pub(crate) fn value_sort_key(ctx: &Context, term: &Term) -> (String, u8, String) {
+    let (key, kind) = storage_key(ctx, term);
+    (key.into_owned(), kind, term.to_string())
+}
+
 /// The part of quadstore's key that an object term contributes, and its term-type digit.
 fn storage_key<'t>(ctx: &Context, term: &'t Term) -> (Cow<'t, str>, u8) {
     match term {
@@ -268,6 +275,34 @@ mod tests {
                 other => other.to_string(),
             })
             .collect()
+    }
+
+    #[test]
+    fn sort_keys_order_as_value_order() {
+        let ctx = ctx();
+        let terms: Vec<Term> = vec![
+            integer("10"),
+            integer("9"),
+            integer("-1"),
+            Literal::new_simple_literal("b").into(),
+            Literal::new_simple_literal("10").into(),
+            Literal::new_language_tagged_literal_unchecked("b", "en").into(),
+            Literal::new_typed_literal("1.5E0", NamedNode::new_unchecked(format!("{XSD}double")))
+                .into(),
+            Literal::new_typed_literal("x", NamedNode::new_unchecked("http://ex.org/dt")).into(),
+            NamedNode::new_unchecked("http://test.m-ld.org/fred").into(),
+            NamedNode::new_unchecked("http://ex.org/a").into(),
+            oxrdf::BlankNode::new_unchecked("b1").into(),
+        ];
+        for a in &terms {
+            for b in &terms {
+                assert_eq!(
+                    value_sort_key(&ctx, a).cmp(&value_sort_key(&ctx, b)),
+                    value_order(&ctx, a, b),
+                    "{a} vs {b}"
+                );
+            }
+        }
     }
 
     /// Keys computed by quadstore 12.4.1's `fpstring.encode` under Node 20 (run by hand).

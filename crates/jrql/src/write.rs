@@ -12,6 +12,7 @@ use crate::graph::Graph;
 use crate::hash::IndexedSet;
 use crate::pattern::{Mode, PatternTriple, Patterns, Translator};
 use crate::read::request_object;
+use crate::value_order::value_sort_key;
 use oxrdf::{NamedNode, NamedOrBlankNode, Term, Triple, Variable};
 use serde_json::Value;
 use spargebra::algebra::GraphPattern;
@@ -353,15 +354,28 @@ fn update<G: Graph + ?Sized>(
         };
         let columns: HashMap<&Variable, usize> =
             variables.iter().enumerate().map(|(i, v)| (v, i)).collect();
+        let mut rows: Vec<Vec<Option<Term>>> = Vec::new();
         for_each_solution(graph, pattern, &variables, |row| {
+            rows.push(row.iter().map(|t| t.cloned()).collect());
+            Ok(())
+        })?;
+        // In m-ld-js's store order (as its index scan yields them), so that the patch, and so
+        // the update notification, lists matched values as m-ld-js does.
+        if rows.len() > 1 {
+            rows.sort_by_cached_key(|row| {
+                // Column by column, unbound first.
+                row.iter()
+                    .map(|term| term.as_ref().map(|t| value_sort_key(ctx, t)))
+                    .collect::<Vec<_>>()
+            });
+        }
+        for row in &rows {
             let minted = mint(ctx, &translator, genid);
             let bound = |v: &Variable| {
                 if let Some(term) = minted.get(v) {
                     return Some(term.clone());
                 }
-                columns
-                    .get(v)
-                    .and_then(|&i| row.get(i).copied().flatten().cloned())
+                columns.get(v).and_then(|&i| row.get(i).cloned().flatten())
             };
             for template in &delete_templates {
                 if let Some(triple) = fill(template, &bound) {
@@ -373,8 +387,20 @@ fn update<G: Graph + ?Sized>(
                     insert_set.insert(triple);
                 }
             }
-            Ok(())
-        })?;
+        }
+        // Matched against the data, an existing triple both deleted and inserted is left as it
+        // is (m-ld-js optimises such re-inserts away once it has the solutions). One that does
+        // not exist is inserted: m-ld-js drops that insert too, losing the write.
+        let mut overlap: HashSet<Triple> = HashSet::new();
+        for triple in delete_set.as_slice() {
+            if insert_set.contains(triple) && exists(graph, triple)? {
+                overlap.insert(triple.clone());
+            }
+        }
+        if !overlap.is_empty() {
+            delete_set.retain(|t| !overlap.contains(t));
+            insert_set.retain(|t| !overlap.contains(t));
+        }
     } else {
         for t in &deletes.triples {
             if let Some(triple) = fill(&t.triple, &|_| None) {
@@ -391,26 +417,10 @@ fn update<G: Graph + ?Sized>(
         }
     }
 
-    // del(a) + ins(a) = ins(a); and if a already exists, nothing need change at all.
-    let overlap: Vec<Triple> = delete_set
-        .as_slice()
-        .iter()
-        .filter(|t| insert_set.contains(t))
-        .cloned()
-        .collect();
-    let mut existing = HashSet::new();
-    for triple in &overlap {
-        if exists(graph, triple)? {
-            existing.insert(triple.clone());
-        }
-    }
-    if !overlap.is_empty() {
-        let overlap: HashSet<Triple> = overlap.into_iter().collect();
-        delete_set.retain(|t| !overlap.contains(t));
-    }
-    if !existing.is_empty() {
-        insert_set.retain(|t| !existing.contains(t));
-    }
+    // Fixed inserts are always applied, and del(a) + ins(a) = ins(a): an existing triple is
+    // inserted again (a new identity, which survives a concurrent delete of the old), as
+    // m-ld-js does; this decides what clones converge to.
+    delete_set.retain(|t| !insert_set.contains(t));
     Ok(Patch {
         deletes: delete_set.into_vec(),
         inserts: insert_set.into_vec(),

@@ -776,8 +776,8 @@ fn render_update(notice: &Notice, context: &Context) -> MeldUpdate {
     let Notice { update, lists } = notice;
     let (delete, insert) = if lists.is_empty() {
         (
-            m_ld_jrql::render_subjects(&update.deletes, context),
-            m_ld_jrql::render_subjects(&update.inserts, context),
+            m_ld_jrql::render_update_subjects(&update.deletes, context, &[]),
+            m_ld_jrql::render_update_subjects(&update.inserts, context, &[]),
         )
     } else {
         // List positions under `@list` by index, and the slots' entailed index changes.

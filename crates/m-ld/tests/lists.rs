@@ -467,7 +467,7 @@ async fn concurrent_item_changes_keep_one_item() {
 }
 
 #[tokio::test]
-async fn construct_templates_show_lists_by_index() {
+async fn construct_templates_show_lists_as_position_arrays() {
     let clone = genesis("cloneA").await;
     clone
         .write(&json!({"@id": "shopping", "@list": ["Bread", "Milk", "Spam"]}))
@@ -478,13 +478,13 @@ async fn construct_templates_show_lists_by_index() {
             .read(&json!({"@construct": {"@id": "shopping", "@list": {"?": "?"}}}))
             .await
             .unwrap(),
-        [json!({"@id": "shopping", "@list": {"0": "Bread", "1": "Milk", "2": "Spam"}})]
+        [json!({"@id": "shopping", "@list": ["Bread", "Milk", "Spam"]})]
     );
     assert_eq!(
         clone
             .read(&json!({"@construct": {"@id": "?l", "@list": {"1": "?"}}}))
             .await
             .unwrap(),
-        [json!({"@id": "shopping", "@list": {"1": "Milk"}})]
+        [json!({"@id": "shopping", "@list": [null, "Milk"]})]
     );
 }

@@ -248,25 +248,25 @@ fn malformed_list_keys_are_bad_patterns() {
 }
 
 #[test]
-fn construct_templates_show_lists_by_index() {
+fn construct_templates_show_lists_as_position_arrays() {
     let clone = shopping();
     let all = json!({
         "@id": "shopping",
-        "@list": { "0": "Bread", "1": "Milk", "2": "Spam" }
+        "@list": ["Bread", "Milk", "Spam"]
     });
     assert_eq!(
         clone.read(json!({ "@construct": { "@id": "shopping", "@list": { "?": "?" } } })),
         std::slice::from_ref(&all)
     );
-    // One index gives a sparse list.
+    // One index gives a sparse list: a JS array with holes, null in JSON (as m-ld-js).
     assert_eq!(
         clone.read(json!({ "@construct": { "@id": "shopping", "@list": { "1": "?" } } })),
-        [json!({ "@id": "shopping", "@list": { "1": "Milk" } })]
+        [json!({ "@id": "shopping", "@list": [null, "Milk"] })]
     );
     // A fixed item matches where it is.
     assert_eq!(
         clone.read(json!({ "@construct": { "@id": "?list", "@list": { "?i": "Spam" } } })),
-        [json!({ "@id": "shopping", "@list": { "2": "Spam" } })]
+        [json!({ "@id": "shopping", "@list": [null, null, "Spam"] })]
     );
     // With a where clause binding the index and the item.
     assert_eq!(
@@ -281,20 +281,18 @@ fn construct_templates_show_lists_by_index() {
         clone.read(json!({
             "@construct": { "@id": "shopping", "@list": { "?": { "@id": "?slot", "@item": "?" } } }
         })),
-        [json!({ "@id": "shopping", "@list": {
-            "0": { "@id": "s1", "@item": "Bread" },
-            "1": { "@id": "s2", "@item": "Milk" },
-            "2": { "@id": "s3", "@item": "Spam" }
-        } })]
+        [json!({ "@id": "shopping", "@list": [
+            { "@id": "s1", "@item": "Bread" },
+            { "@id": "s2", "@item": "Milk" },
+            { "@id": "s3", "@item": "Spam" }
+        ] })]
     );
     // Other properties construct alongside.
     assert_eq!(
         clone.read(json!({
             "@construct": { "@id": "shopping", "@type": "?t", "@list": { "0": "?" } }
         })),
-        [
-            json!({ "@id": "shopping", "@type": "http://m-ld.org/RdfLseq", "@list": { "0": "Bread" } })
-        ]
+        [json!({ "@id": "shopping", "@type": "http://m-ld.org/RdfLseq", "@list": ["Bread"] })]
     );
     // A nested list template: the list subject is anonymous (a blank id), as in m-ld-js.
     let mut clone = clone;
@@ -309,7 +307,7 @@ fn construct_templates_show_lists_by_index() {
             .unwrap()
             .starts_with("_:")
     );
-    assert_eq!(nested[0]["likes"]["@list"], json!({ "2": "Spam" }));
+    assert_eq!(nested[0]["likes"]["@list"], json!([null, null, "Spam"]));
     // No solution, no subject (as m-ld-js).
     assert_eq!(
         clone.read(json!({ "@construct": { "@id": "shopping", "@list": { "7": "?" } } })),

@@ -86,8 +86,8 @@ impl TestClone {
     /// Rendered patch, as a `MeldUpdate`'s `@delete` and `@insert`.
     pub fn update_json(&self, patch: &Patch) -> Value {
         json!({
-            "@delete": m_ld_jrql::render_subjects(&patch.deletes, &self.ctx),
-            "@insert": m_ld_jrql::render_subjects(&patch.inserts, &self.ctx),
+            "@delete": m_ld_jrql::render_update_subjects(&patch.deletes, &self.ctx, &[]),
+            "@insert": m_ld_jrql::render_update_subjects(&patch.inserts, &self.ctx, &[]),
         })
     }
 }

@@ -158,13 +158,15 @@ fn delete_with_fixed_insert_is_an_upsert() {
         clone.update_json(&patch),
         json!({ "@delete": [{ "@id": "fred", "height": 6 }], "@insert": [{ "@id": "fred", "height": 7 }] })
     );
-    // Re-asserting the existing value changes nothing.
+    // Re-asserting the existing value inserts it again, as m-ld-js does (a fixed insert is
+    // always applied: the new identity survives a concurrent delete of the old one).
     let patch = clone
         .patch(json!({
             "@delete": { "@id": "fred", "height": "?" }, "@insert": { "@id": "fred", "height": 7 }
         }))
         .unwrap();
-    assert!(patch.is_empty(), "{patch:?}");
+    assert!(patch.deletes.is_empty(), "{patch:?}");
+    assert_eq!(patch.inserts.len(), 1, "{patch:?}");
     // With an explicit @where that does not match, nothing is inserted.
     let patch = clone
         .patch(json!({
@@ -220,13 +222,21 @@ fn update_replaces_values() {
     // Upsert when absent.
     clone.write(json!({ "@update": { "@id": "barney", "height": 4 } }));
     assert_eq!(names_of(&clone, "barney", "height"), json!(4));
-    // Unchanged value: no-op.
-    assert!(
-        clone
-            .patch(json!({ "@update": { "@id": "fred", "height": 7 } }))
-            .unwrap()
-            .is_empty()
-    );
+    // Unchanged value: inserted again, not deleted (as m-ld-js).
+    let patch = clone
+        .patch(json!({ "@update": { "@id": "fred", "height": 7 } }))
+        .unwrap();
+    assert!(patch.deletes.is_empty(), "{patch:?}");
+    assert_eq!(patch.inserts.len(), 1, "{patch:?}");
+    // With @where, matched against the data, an unchanged value is left alone.
+    let patch = clone
+        .patch(json!({
+            "@delete": { "@id": "fred", "height": "?h" },
+            "@insert": { "@id": "fred", "height": "?h" },
+            "@where": { "@id": "fred", "height": "?h" }
+        }))
+        .unwrap();
+    assert!(patch.is_empty(), "{patch:?}");
     // Several properties, only one of which exists.
     clone.write(json!({ "@update": { "@id": "fred", "height": 8, "shoe": 12 } }));
     assert_eq!(names_of(&clone, "fred", "height"), json!(8));
@@ -336,4 +346,63 @@ fn concurrent_names_render_sorted() {
         names_of(&clone, "fred", "name"),
         json!(["F. Flintstone", "Flintstone", "Fred"])
     );
+}
+
+#[test]
+fn update_notifications_keep_the_written_value_order() {
+    // m-ld-js lists an update's values in its patch's order: as written (jrql_vs_js corpus
+    // "insert multi values", "insert numbers order"), where a read lists them in store order.
+    let mut clone = TestClone::new();
+    let patch =
+        clone.write(json!({ "@id": "fred", "nick": ["Freddy", "F", "Fr", "F"], "n": [10, 9, -1] }));
+    assert_eq!(
+        clone.update_json(&patch),
+        json!({ "@delete": [], "@insert": [
+            { "@id": "fred", "n": [10, 9, -1], "nick": ["Freddy", "F", "Fr"] }
+        ] })
+    );
+    assert_eq!(
+        names_of(&clone, "fred", "nick"),
+        json!(["F", "Fr", "Freddy"])
+    );
+    let patch = clone.write(json!({ "@delete": { "@id": "fred", "nick": ["Fr", "Freddy"] } }));
+    assert_eq!(
+        clone.update_json(&patch)["@delete"],
+        json!([{ "@id": "fred", "nick": ["Fr", "Freddy"] }])
+    );
+}
+
+mod value_order {
+    use super::names_of;
+    use crate::support::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    proptest! {
+        /// Values matched by a pattern are patched in m-ld-js's store order, the order a read
+        /// shows them in, whatever order they were written in (jrql_vs_js "update register").
+        #[test]
+        fn matched_values_are_patched_in_read_order(
+            values in proptest::sample::subsequence(
+                vec![json!(10), json!(9), json!(100), json!(-1), json!(2.5), json!("b"),
+                     json!("a"), json!(true), json!({ "@id": "x" }), json!({ "@id": "y" })],
+                2..=10,
+            ).prop_flat_map(|v| Just(v).prop_shuffle())
+        ) {
+            let mut clone = TestClone::new();
+            for value in &values {
+                clone.write(json!({ "@id": "thing", "v": value }));
+            }
+            let read = names_of(&clone, "thing", "v");
+            for request in [
+                json!({ "@delete": { "@id": "thing", "v": "?" } }),
+                json!({ "@update": { "@id": "thing", "v": 0 } }),
+                json!({ "@delete": { "@id": "?s", "v": "?v" },
+                        "@where": { "@id": "?s", "v": "?v" } }),
+            ] {
+                let patch = clone.patch(request).unwrap();
+                prop_assert_eq!(&clone.update_json(&patch)["@delete"][0]["v"], &read);
+            }
+        }
+    }
 }
