@@ -36,6 +36,33 @@ pub(crate) fn for_each_solution<G: Graph + ?Sized>(
     mut row: impl FnMut(&[Option<&Term>]) -> Result<(), JrqlError>,
 ) -> Result<(), JrqlError> {
     tracing::trace!(%pattern, "evaluating");
+    // Plans of triple patterns and joins only are run directly, as spareval would run them.
+    if let Some(prepared) = crate::direct::prepare(&pattern) {
+        let columns = prepared.columns(variables);
+        return prepared.run(graph, &mut |tuple| {
+            let value = |c: &Option<usize>| c.and_then(|i| *tuple.get(i)?);
+            if columns.len() <= STACK_ROW {
+                let mut values = [None; STACK_ROW];
+                for (slot, c) in values.iter_mut().zip(&columns) {
+                    *slot = value(c);
+                }
+                row(&values[..columns.len()])
+            } else {
+                let values: Vec<Option<&Term>> = columns.iter().map(value).collect();
+                row(&values)
+            }
+        });
+    }
+    spareval_solutions(graph, pattern, variables, row)
+}
+
+/// [`for_each_solution`] by spareval, whatever the plan.
+pub(crate) fn spareval_solutions<G: Graph + ?Sized>(
+    graph: &G,
+    pattern: GraphPattern,
+    variables: &[Variable],
+    mut row: impl FnMut(&[Option<&Term>]) -> Result<(), JrqlError>,
+) -> Result<(), JrqlError> {
     let query = Query::Select {
         dataset: None,
         pattern,

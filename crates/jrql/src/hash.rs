@@ -79,7 +79,7 @@ impl Hasher for QuickHasher {
 
 /// A hasher for keys that are already hashes: it passes the `u64` through.
 #[derive(Clone, Copy, Debug, Default)]
-struct PassThrough;
+pub(crate) struct PassThrough;
 
 impl BuildHasher for PassThrough {
     type Hasher = PassThroughHasher;
@@ -90,7 +90,7 @@ impl BuildHasher for PassThrough {
 }
 
 /// The [`Hasher`] of [`PassThrough`].
-struct PassThroughHasher(u64);
+pub(crate) struct PassThroughHasher(u64);
 
 impl Hasher for PassThroughHasher {
     fn finish(&self) -> u64 {

@@ -3,6 +3,7 @@
 mod algebra;
 mod construct;
 mod context;
+mod direct;
 mod error;
 mod eval;
 mod expr;

@@ -222,9 +222,19 @@ impl<'c> Translator<'c> {
     ) -> Result<(), JrqlError> {
         match json {
             Value::Null => Ok(()),
-            Value::Array(items) => items
-                .iter()
-                .try_for_each(|item| self.subjects(item, mode, update, out)),
+            Value::Array(items) => {
+                // About a triple per key: room for them all now, rather than by doublings that
+                // copy a large array over and over.
+                let keys: usize = items
+                    .iter()
+                    .filter_map(Value::as_object)
+                    .map(Map::len)
+                    .sum();
+                out.triples.reserve(keys);
+                items
+                    .iter()
+                    .try_for_each(|item| self.subjects(item, mode, update, out))
+            }
             Value::Object(object) => self.subject(object, mode, update, None, out).map(|_| ()),
             other => Err(JrqlError::bad(format!(
                 "expected a subject (JSON object), found {}",
