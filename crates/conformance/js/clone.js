@@ -88,6 +88,9 @@ async function presenceRecorded(domain, id, mqtt) {
   }
 }
 
+/** Transact requests not yet answered. */
+const inFlight = new Set();
+
 async function transact(requestId, request) {
   try {
     if (isRead(request)) {
@@ -105,6 +108,7 @@ async function transact(requestId, request) {
 async function stop(requestId) {
   stopping = true;
   try {
+    await Promise.allSettled([...inFlight]);
     await meld.close();
     emit({ '@type': 'stopped', requestId });
   } catch (err) {
@@ -126,9 +130,13 @@ lines.on('line', line => {
     case 'start':
       started = start(command);
       break;
-    case 'transact':
-      started.then(() => transact(command.requestId, command.request));
+    case 'transact': {
+      // Kept until answered: a graceful stop answers what was asked before it.
+      const pending = started.then(() => transact(command.requestId, command.request));
+      inFlight.add(pending);
+      pending.finally(() => inFlight.delete(pending));
       break;
+    }
     case 'stop':
       started.then(() => stop(command.requestId));
       break;

@@ -74,8 +74,8 @@ struct Process {
     commands: mpsc::UnboundedSender<String>,
     waiters: Waiters,
     kill: Option<oneshot::Sender<()>>,
-    /// Whether the orchestrator killed it (as opposed to its ending by itself).
-    killed: Arc<AtomicBool>,
+    /// Whether the orchestrator stopped or killed it (as opposed to its ending by itself).
+    ended_by_us: Arc<AtomicBool>,
     exited: tokio::sync::watch::Receiver<bool>,
 }
 
@@ -349,8 +349,8 @@ async fn spawn(
     let waiters: Waiters = Arc::default();
     let (exited_tx, exited) = tokio::sync::watch::channel(false);
     let (kill, kill_rx) = oneshot::channel::<()>();
-    let killed = Arc::new(AtomicBool::new(false));
-    let task_killed = Arc::clone(&killed);
+    let ended_by_us = Arc::new(AtomicBool::new(false));
+    let task_ended_by_us = Arc::clone(&ended_by_us);
     let route_waiters = Arc::clone(&waiters);
     let id = clone_id.to_owned();
     tokio::spawn(async move {
@@ -363,7 +363,7 @@ async fn spawn(
                     _ => break,
                 },
                 _ = &mut kill_rx => {
-                    task_killed.store(true, Ordering::SeqCst);
+                    task_ended_by_us.store(true, Ordering::SeqCst);
                     let _ = child.start_kill();
                     break;
                 }
@@ -382,7 +382,7 @@ async fn spawn(
         commands,
         waiters,
         kill: Some(kill),
-        killed,
+        ended_by_us,
         exited,
     })
 }
@@ -419,8 +419,8 @@ fn route(
 /// A command sent to a clone process: the channel of its replies, which ends with the process.
 struct Pending {
     replies: mpsc::UnboundedReceiver<Event>,
-    /// Set if the process ended because the orchestrator killed it.
-    killed: Arc<AtomicBool>,
+    /// Set if the process ended because the orchestrator stopped or killed it.
+    ended_by_us: Arc<AtomicBool>,
 }
 
 /// Sends a command to a running clone and returns the channel of its replies.
@@ -451,7 +451,7 @@ async fn request(
     }
     Ok(Pending {
         replies: rx,
-        killed: Arc::clone(&process.killed),
+        ended_by_us: Arc::clone(&process.ended_by_us),
     })
 }
 
@@ -467,7 +467,7 @@ async fn transact(
     note(&orc, &query.clone_id, format_args!("transact {pattern}"));
     let Pending {
         mut replies,
-        killed,
+        ended_by_us,
     } = match request(&orc, &query.clone_id, |id| protocol::transact(id, &pattern)).await {
         Ok(r) => r,
         Err(response) => return response,
@@ -485,7 +485,7 @@ async fn transact(
         // m-ld-js's orchestrator: the chaos specs fire requests they do not await (e.g. on a
         // clone's `started` event), and an error would be an unhandled rejection. The
         // response is dropped when the orchestrator exits.
-        None if killed.load(Ordering::SeqCst) => std::future::pending().await,
+        None if ended_by_us.load(Ordering::SeqCst) => std::future::pending().await,
         _ => {
             return error(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -506,7 +506,7 @@ async fn transact(
             }
         }
         // Killed mid-stream: the response stays open (see above) until the client goes.
-        if killed.load(Ordering::SeqCst) {
+        if ended_by_us.load(Ordering::SeqCst) {
             chunks.closed().await;
         }
     });
@@ -515,7 +515,13 @@ async fn transact(
 
 /// Stops a clone's process gracefully (killing it if it does not stop in time).
 async fn stop_process(orc: &Orchestrator, clone_id: &str) -> Result<(), Response> {
-    let Pending { mut replies, .. } = request(orc, clone_id, protocol::stop).await?;
+    let Pending {
+        mut replies,
+        ended_by_us,
+    } = request(orc, clone_id, protocol::stop).await?;
+    // Ended on the suite's request: what the process leaves unanswered gets no answer (see
+    // `transact`), as with m-ld-js's orchestrator.
+    ended_by_us.store(true, Ordering::SeqCst);
     let stopped = tokio::time::timeout(STOP_TIMEOUT, async {
         loop {
             match replies.recv().await {

@@ -57,7 +57,10 @@ async fn main() -> Result<()> {
     let _ = out.send(json!({"@type": "started"}));
     forward_updates(follow, out.clone());
     forward_status(&clone, out.clone())?;
+    // Requests in flight, finished before a stop closes the clone.
+    let mut requests = tokio::task::JoinSet::new();
     while let Some(line) = lines.next_line().await? {
+        while requests.try_join_next().is_some() {}
         let Ok(command) = serde_json::from_str::<Value>(&line) else {
             tracing::warn!("ignored command line: {line}");
             continue;
@@ -69,9 +72,11 @@ async fn main() -> Result<()> {
                 let clone = clone.clone();
                 let out = out.clone();
                 // Requests run concurrently, as the JS clone process runs them.
-                tokio::spawn(async move { transact(&clone, id, &request, &out).await });
+                requests.spawn(async move { transact(&clone, id, &request, &out).await });
             }
             Some("stop") => {
+                // A graceful stop answers what was asked before it.
+                while requests.join_next().await.is_some() {}
                 let result = clone.close().await;
                 let _ = out.send(match result {
                     Ok(()) => json!({"@type": "stopped", "requestId": id}),
