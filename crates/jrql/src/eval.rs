@@ -40,17 +40,7 @@ pub(crate) fn for_each_solution<G: Graph + ?Sized>(
     if let Some(prepared) = crate::direct::prepare(&pattern) {
         let columns = prepared.columns(variables);
         return prepared.run(graph, &mut |tuple| {
-            let value = |c: &Option<usize>| c.and_then(|i| *tuple.get(i)?);
-            if columns.len() <= STACK_ROW {
-                let mut values = [None; STACK_ROW];
-                for (slot, c) in values.iter_mut().zip(&columns) {
-                    *slot = value(c);
-                }
-                row(&values[..columns.len()])
-            } else {
-                let values: Vec<Option<&Term>> = columns.iter().map(value).collect();
-                row(&values)
-            }
+            project(&columns, |i| *tuple.get(i)?, &mut row)
         });
     }
     spareval_solutions(graph, pattern, variables, row)
@@ -84,19 +74,29 @@ pub(crate) fn spareval_solutions<G: Graph + ?Sized>(
     for solution in solutions {
         let solution = solution.map_err(evaluation_error::<G::Error>)?;
         let all = solution.values();
-        let value = |c: &Option<usize>| c.and_then(|i| all.get(i)?.as_ref());
-        if columns.len() <= STACK_ROW {
-            let mut values = [None; STACK_ROW];
-            for (slot, c) in values.iter_mut().zip(&columns) {
-                *slot = value(c);
-            }
-            row(&values[..columns.len()])?;
-        } else {
-            let values: Vec<Option<&Term>> = columns.iter().map(value).collect();
-            row(&values)?;
-        }
+        project(&columns, |i| all.get(i)?.as_ref(), &mut row)?;
     }
     Ok(())
+}
+
+/// Hands `row` the values of `columns` (a source position each, `None` for unbound), on the
+/// stack for short rows.
+fn project<'t>(
+    columns: &[Option<usize>],
+    at: impl Fn(usize) -> Option<&'t Term>,
+    row: &mut impl FnMut(&[Option<&Term>]) -> Result<(), JrqlError>,
+) -> Result<(), JrqlError> {
+    let value = |c: &Option<usize>| c.and_then(&at);
+    if columns.len() <= STACK_ROW {
+        let mut values = [None; STACK_ROW];
+        for (slot, c) in values.iter_mut().zip(columns) {
+            *slot = value(c);
+        }
+        row(&values[..columns.len()])
+    } else {
+        let values: Vec<Option<&Term>> = columns.iter().map(value).collect();
+        row(&values)
+    }
 }
 
 /// Whether a pattern has any solution.

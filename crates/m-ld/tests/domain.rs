@@ -155,21 +155,21 @@ async fn a_restarted_clone_catches_up_by_revup() {
     assert_eq!(data.lines().count(), 2, "{data}");
 }
 
-/// The catch-up of a reopened clone runs after `open` returns; its updates still reach the
-/// first follower, even one that subscribes only once the catch-up is done.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_first_follower_of_a_reopened_clone_sees_its_catch_up() {
-    let hub = InProcessDomain::new();
-    let a = start(&hub, "a", true, MemoryStore::new()).await.unwrap();
+/// Clones a and b, where b (its data in the returned store) closed before a wrote Fred.
+async fn fred_written_while_b_was_away(hub: &InProcessDomain) -> (MeldClone, MemoryStore) {
+    let a = start(hub, "a", true, MemoryStore::new()).await.unwrap();
     let b_store = MemoryStore::new();
-    let b = start(&hub, "b", false, b_store.clone()).await.unwrap();
+    let b = start(hub, "b", false, b_store.clone()).await.unwrap();
     converged(&[&a, &b]).await;
     b.close().await.unwrap();
     a.write(&json!({"@id": "fred", "name": "Fred"}))
         .await
         .unwrap();
-    let b = start(&hub, "b", false, b_store).await.unwrap();
-    converged(&[&a, &b]).await;
+    (a, b_store)
+}
+
+/// The first follower of `b` gets the catch-up update inserting Fred.
+async fn first_follower_sees_fred(b: &MeldClone) {
     let mut updates = b.follow().unwrap();
     let update = tokio::time::timeout(Duration::from_secs(5), updates.next())
         .await
@@ -180,6 +180,17 @@ async fn the_first_follower_of_a_reopened_clone_sees_its_catch_up() {
         update.to_json()["@insert"],
         json!([{"@id": "fred", "name": "Fred"}])
     );
+}
+
+/// The catch-up of a reopened clone runs after `open` returns; its updates still reach the
+/// first follower, even one that subscribes only once the catch-up is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_follower_of_a_reopened_clone_sees_its_catch_up() {
+    let hub = InProcessDomain::new();
+    let (a, b_store) = fred_written_while_b_was_away(&hub).await;
+    let b = start(&hub, "b", false, b_store).await.unwrap();
+    converged(&[&a, &b]).await;
+    first_follower_sees_fred(&b).await;
     // Later followers start from now.
     let mut later = b.follow().unwrap();
     a.write(&json!({"@id": "wilma", "name": "Wilma"}))
@@ -198,14 +209,7 @@ async fn the_first_follower_of_a_reopened_clone_sees_its_catch_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_follower_sees_a_catch_up_started_by_late_presence() {
     let hub = InProcessDomain::new();
-    let a = start(&hub, "a", true, MemoryStore::new()).await.unwrap();
-    let b_store = MemoryStore::new();
-    let b = start(&hub, "b", false, b_store.clone()).await.unwrap();
-    converged(&[&a, &b]).await;
-    b.close().await.unwrap();
-    a.write(&json!({"@id": "fred", "name": "Fred"}))
-        .await
-        .unwrap();
+    let (a, b_store) = fred_written_while_b_was_away(&hub).await;
     // b resumes alone (a silo), then sees a and catches up before anyone follows it.
     let mut late = Unreliable::new(hub.remotes("b"));
     late.late_presence = Some(Duration::from_millis(50));
@@ -216,16 +220,7 @@ async fn the_first_follower_sees_a_catch_up_started_by_late_presence() {
     let status = b.status().unwrap();
     assert!(status.silo, "{status:?}");
     converged(&[&a, &b]).await;
-    let mut updates = b.follow().unwrap();
-    let update = tokio::time::timeout(Duration::from_secs(5), updates.next())
-        .await
-        .expect("the catch-up update")
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        update.to_json()["@insert"],
-        json!([{"@id": "fred", "name": "Fred"}])
-    );
+    first_follower_sees_fred(&b).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
