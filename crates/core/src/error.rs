@@ -51,6 +51,9 @@ pub enum CoreError {
     /// This clone is not live on its domain, so it cannot answer peers (5004).
     #[error("Meld is offline")]
     Offline,
+    /// This clone is catching up with its peers, so what it could send them is incomplete (5035).
+    #[error("Clone outdated")]
+    Outdated,
     /// No other clone of the domain is reachable (5031).
     #[error("No visible clones")]
     NoVisibleClones,
@@ -126,6 +129,7 @@ impl CoreError {
             CoreError::UnsupportedUpdate(_) | CoreError::UnsupportedFeature(_) => 5011,
             CoreError::UnusableSnapshot(_) => 5002,
             CoreError::Offline => 5004,
+            CoreError::Outdated => 5035,
             CoreError::NoVisibleClones => 5031,
             CoreError::Rejected(status) => *status,
             CoreError::Transport(_) => 5000,

@@ -103,6 +103,16 @@ pub(crate) struct Engine<S: Store> {
     pub(crate) live: bool,
     /// Whether a recovery (rev-up) is in progress.
     pub(crate) outdated: bool,
+    /// Whether this clone may lack operations its peers have: it was resumed, or cut off from
+    /// the domain, and has not caught up since.
+    pub(crate) behind: bool,
+    /// Whether a recovery attempt has failed since this clone fell behind or began one.
+    ///
+    /// A clone behind or recovering refuses to rev peers up until then: what it could send may
+    /// lack operations it is itself catching up on, and the requester, believing itself up to
+    /// date, would miss them until the next anti-entropy round. After a failed attempt it
+    /// answers with what it has, since its peers may be waiting on it as it waits on them.
+    pub(crate) recovery_failed: bool,
     /// What the remotes last said of other clones.
     pub(crate) others: Option<bool>,
     /// The local tick of the first operation that could not be handed to the remotes. Later
@@ -192,13 +202,14 @@ impl<S: Store> Inner<S> {
 
     /// Installs a running engine on `suset`, applying any operations that arrived meanwhile.
     ///
-    /// With `keep_early`, the updates from now on are also kept for the first follower (see
-    /// `Engine::early_updates`); the caller must drop them once the catch-up is over.
+    /// A `resumed` clone (reopened on its store, with peers to catch up with) keeps the updates
+    /// from now on for its first follower (see `Engine::early_updates`; the caller must drop
+    /// them once the catch-up is over), and counts as behind its peers until it has caught up.
     pub(crate) fn run(
         &self,
         mut suset: SuSet<S>,
         live: bool,
-        keep_early: bool,
+        resumed: bool,
     ) -> Result<(), MeldError> {
         let transport_max = self.remotes.as_ref().and_then(|r| r.max_operation_size());
         suset.set_max_operation_size(match (self.config.max_operation_size, transport_max) {
@@ -224,12 +235,14 @@ impl<S: Store> Inner<S> {
             causal: CausalBuffer::new(),
             genid: GenId::new(),
             site: self.config.id.clone(),
-            early_updates: keep_early.then(|| updates.subscribe()),
+            early_updates: resumed.then(|| updates.subscribe()),
             updates,
             status: watch::channel(MeldStatus::default()).0,
             remotes: self.remotes.clone(),
             live,
             outdated: false,
+            behind: resumed,
+            recovery_failed: false,
             others,
             unsent: None,
             clerk: crate::journal::Clerk::new(self.config.journal),
@@ -513,7 +526,7 @@ impl<S: Store> Engine<S> {
     /// peers receive it through their next rev-up.
     pub(crate) fn publish(&mut self, msg: &OperationMessage) {
         if tracing::enabled!(target: "m_ld::ops", tracing::Level::TRACE) {
-            tracing::trace!(target: "m_ld::ops", "publishing {}", describe_operation(msg));
+            tracing::trace!(target: "m_ld::ops", clone = %self.site, "publishing {}", describe_operation(msg));
         }
         if self.unsent.is_some() {
             tracing::debug!("operation at {} held back behind unsent ones", msg.op.time);
@@ -632,7 +645,7 @@ impl<S: Store> Engine<S> {
         let mut refused = None;
         while let Some(msg) = self.causal.pop_ready(self.suset.clock()) {
             if tracing::enabled!(target: "m_ld::ops", tracing::Level::TRACE) {
-                tracing::trace!(target: "m_ld::ops", "applying {}", describe_operation(&msg));
+                tracing::trace!(target: "m_ld::ops", clone = %self.site, "applying {}", describe_operation(&msg));
             }
             match self.suset.apply(msg) {
                 Ok(Applied::Applied { update, resolution }) => {

@@ -223,14 +223,20 @@ impl Remotes for InProcessRemotes {
     }
 
     async fn revup_from(&self, time: &TreeClock) -> Result<Option<RemoteRevup>, CoreError> {
+        // As over MQTT: `None` if a peer said it cannot, an error if every peer refused.
+        let mut unable = false;
+        let mut last = CoreError::NoVisibleClones;
         for peer in self.collaborators()? {
             match peer.revup_from(time).await {
                 Ok(Some(revup)) => return Ok(Some(revup)),
-                Ok(None) => {}
-                Err(e) => tracing::debug!("peer {} cannot rev up: {e}", peer.id()),
+                Ok(None) => unable = true,
+                Err(e) => {
+                    tracing::debug!("peer {} cannot rev up: {e}", peer.id());
+                    last = e;
+                }
             }
         }
-        Ok(None)
+        if unable { Ok(None) } else { Err(last) }
     }
 
     async fn detach(&self) {

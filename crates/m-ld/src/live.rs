@@ -264,6 +264,13 @@ async fn receive_snapshot(
 /// re-publishing our own operations that the peer had not seen; or, when no peer's journal
 /// reaches back far enough, by a snapshot that replaces our data.
 pub(crate) async fn connect<S: Store>(inner: Arc<Inner<S>>) {
+    use tracing::Instrument;
+    let span = tracing::debug_span!("recovery", clone = %inner.config.id);
+    recover_until_done(inner).instrument(span).await;
+}
+
+/// The body of [`connect`].
+async fn recover_until_done<S: Store>(inner: Arc<Inner<S>>) {
     use std::sync::atomic::Ordering::SeqCst;
     // One recovery at a time; a request during one makes it run once more when it finishes.
     inner.recover_again.store(true, SeqCst);
@@ -281,16 +288,26 @@ pub(crate) async fn connect<S: Store>(inner: Arc<Inner<S>>) {
                 }
                 Err(e) => {
                     tracing::warn!("recovery failed (will retry): {e}");
+                    let _ = inner.with_engine(|engine| {
+                        engine.recovery_failed = true;
+                        Ok(())
+                    });
                     // Retry while other clones are visible, after a jittered back-off (m-ld-js
                     // retries after `(poisson(2) + 1) * random() * networkTimeout`).
                     let others = *inner.presence.borrow();
                     let running = inner.with_engine(|_| Ok(())).is_ok();
                     if running && others == Some(true) {
                         attempt = attempt.saturating_add(1);
-                        let cap = inner.config.network_timeout.min(Duration::from_secs(5));
                         let jitter: f64 = rand::random();
-                        let factor = (f64::from(attempt.min(4)) * jitter).max(0.05);
-                        tokio::time::sleep(cap.mul_f64(factor)).await;
+                        let delay = if refused_as_outdated(&e) {
+                            // Peers busy catching up are soon done, or answer after their own
+                            // failed attempt: ask again soon.
+                            (inner.config.network_timeout / 10).mul_f64(jitter.max(0.1))
+                        } else {
+                            let cap = inner.config.network_timeout.min(Duration::from_secs(5));
+                            cap.mul_f64((f64::from(attempt.min(4)) * jitter).max(0.05))
+                        };
+                        tokio::time::sleep(delay).await;
                         inner.recover_again.store(true, SeqCst);
                     }
                 }
@@ -302,6 +319,11 @@ pub(crate) async fn connect<S: Store>(inner: Arc<Inner<S>>) {
             break;
         }
     }
+}
+
+/// Whether a recovery failed because every peer asked was itself catching up (5035).
+fn refused_as_outdated(e: &MeldError) -> bool {
+    matches!(e, MeldError::Core(e) if e.status() == CoreError::Outdated.status())
 }
 
 /// How many recovery attempts in a row may end with a gap before one takes a snapshot.
@@ -318,6 +340,7 @@ async fn recover<S: Store>(inner: &Arc<Inner<S>>, attempt: u32) -> Result<(), Me
         engine.refresh_status();
         Ok(engine.suset.clock().clone())
     })?;
+    tracing::debug!("catching up from {clock} (attempt {attempt})");
     match remotes.revup_from(&clock).await? {
         Some(revup) => match revup_with(inner, revup).await {
             // Rev-ups keep leaving a gap (perhaps a peer engine that serves rev-ups it cannot
@@ -332,6 +355,8 @@ async fn recover<S: Store>(inner: &Arc<Inner<S>>, attempt: u32) -> Result<(), Me
     }
     inner.with_engine(|engine| {
         engine.outdated = false;
+        engine.behind = false;
+        engine.recovery_failed = false;
         engine.refresh_status();
         Ok(())
     })
@@ -362,6 +387,11 @@ async fn revup_with<S: Store>(inner: &Inner<S>, revup: RemoteRevup) -> Result<()
                 .ok_or(CoreError::UpdatesUnavailable)?,
         };
         engine.unsent = None;
+        tracing::debug!(
+            "rev-up done at {}; re-publishing {} operations the collaborator lacks",
+            engine.suset.clock(),
+            unseen.len()
+        );
         for msg in unseen {
             engine.publish(&msg);
         }
@@ -527,6 +557,11 @@ impl<S: Store> LocalClone for LocalHandle<S> {
         let reconnect = inner.with_engine(|engine| {
             let was = engine.others;
             engine.others = others;
+            if others.is_none() {
+                // Cut off: operations broadcast meanwhile will be missing.
+                engine.behind = true;
+                engine.recovery_failed = false;
+            }
             engine.refresh_status();
             // m-ld-js revs up whenever other clones become visible (e.g. after a partition).
             Ok(engine.live && was != Some(true) && others == Some(true))
@@ -579,11 +614,17 @@ impl<S: Store> LocalClone for LocalHandle<S> {
                 if !engine.live {
                     return Err(CoreError::Offline.into());
                 }
+                if (engine.behind || engine.outdated) && !engine.recovery_failed {
+                    // The requester asks another peer, or retries once we are done.
+                    tracing::debug!(clone = %self.id, "refusing a rev-up of {time} while catching up");
+                    return Err(CoreError::Outdated.into());
+                }
                 let Some(ops) = engine.suset.operations_since(time)? else {
-                    tracing::debug!("cannot rev up {time}: journal starts later");
+                    tracing::debug!(clone = %self.id, "cannot rev up {time}: journal starts later");
                     return Ok(None);
                 };
                 tracing::debug!(
+                    clone = %self.id,
                     "rev-up of {time}: {} operations, clock {}: {}",
                     ops.len(),
                     engine.suset.clock(),

@@ -223,6 +223,46 @@ async fn the_first_follower_sees_a_catch_up_started_by_late_presence() {
     first_follower_sees_fred(&b).await;
 }
 
+/// A clone catching up after a partition refuses to rev peers up (5035), so that they ask a
+/// peer whose data is complete: what it would send may lack what it is still catching up on,
+/// and with no later operation to reveal the gap, the requester would miss it until the next
+/// anti-entropy round. Once caught up, it answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clone_catching_up_refuses_to_rev_peers_up() {
+    let hub = InProcessDomain::new();
+    let a = start(&hub, "a", true, MemoryStore::new()).await.unwrap();
+    let mut slow = Unreliable::new(hub.remotes("b"));
+    slow.slow_revup = Some(Duration::from_millis(300));
+    let local = Arc::clone(&slow.local);
+    let config = MeldConfig::new("b", DOMAIN, false);
+    let b = MeldClone::open_with_remotes(MemoryStore::new(), Arc::new(slow), config)
+        .await
+        .unwrap();
+    let b_local = local.lock().unwrap().clone().expect("b attached");
+    hub.partition("b", true);
+    a.write(&json!({"@id": "fred", "name": "Fred"}))
+        .await
+        .unwrap();
+    // The hub delivers in the background: let it pass the partitioned clone by.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    hub.partition("b", false);
+    let mut waited = 0;
+    while !b.status().unwrap().outdated {
+        assert!(waited < 500, "b never started catching up");
+        waited += 1;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let refused = b_local.revup_from(&TreeClock::genesis()).await;
+    assert!(
+        matches!(&refused, Err(e) if e.status() == 5035),
+        "{:?}",
+        refused.map(|r| r.is_some())
+    );
+    converged(&[&a, &b]).await;
+    let answered = b_local.revup_from(&TreeClock::genesis()).await;
+    assert!(answered.is_ok(), "{:?}", answered.err());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn genesis_rules_are_enforced() {
     let hub = InProcessDomain::new();
@@ -238,11 +278,16 @@ async fn genesis_rules_are_enforced() {
 /// Remotes that misbehave as MQTT may: they lose the next operation broadcast to their clone
 /// when told to (a clone briefly away, with no presence change to tell anyone), and, with
 /// `late_presence`, report the first peers seen as absent at first and as present only after
-/// that delay (their retained presence records reached the broker after we subscribed).
+/// that delay (their retained presence records reached the broker after we subscribed). With
+/// `slow_revup`, their clone's own rev-up requests wait that long before going out (it stays
+/// outdated meanwhile).
 struct Unreliable {
     inner: Arc<dyn Remotes>,
     lose_next: Arc<AtomicBool>,
     late_presence: Option<Duration>,
+    slow_revup: Option<Duration>,
+    /// The clone's side, once attached.
+    local: Arc<std::sync::Mutex<Option<Arc<dyn LocalClone>>>>,
 }
 
 impl Unreliable {
@@ -251,6 +296,8 @@ impl Unreliable {
             inner,
             lose_next: Arc::default(),
             late_presence: None,
+            slow_revup: None,
+            local: Arc::default(),
         }
     }
 }
@@ -313,7 +360,9 @@ impl Remotes for Unreliable {
             delaying: AtomicBool::new(false),
             presence_delayed: Arc::default(),
         };
-        self.inner.attach(Arc::new(unreliable)).await
+        let unreliable: Arc<dyn LocalClone> = Arc::new(unreliable);
+        *self.local.lock().unwrap() = Some(Arc::clone(&unreliable));
+        self.inner.attach(unreliable).await
     }
     fn publish(&self, msg: &OperationMessage) -> Result<(), CoreError> {
         self.inner.publish(msg)
@@ -325,6 +374,9 @@ impl Remotes for Unreliable {
         self.inner.snapshot(new_clock).await
     }
     async fn revup_from(&self, time: &TreeClock) -> Result<Option<RemoteRevup>, CoreError> {
+        if let Some(delay) = self.slow_revup {
+            tokio::time::sleep(delay).await;
+        }
         self.inner.revup_from(time).await
     }
     async fn detach(&self) {
