@@ -7,7 +7,7 @@
 //! itself.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
@@ -29,10 +29,19 @@ const JS_ENGINE_PACKAGES: &[(&str, &str)] = &[
 const RUNNER_JS: &str = r#"// Runs the m-ld compliance specs against an orchestrator: node runner.js URL SPEC...
 // A spec starting with `./` selects from our own specs, in the folder MLD_LOCAL_SPECS.
 const { relative } = require('path');
+const { appendFileSync } = require('fs');
 const { runner } = require('@m-ld/m-ld-test/compliance');
+const { Clone } = require('@m-ld/m-ld-test');
 const [url, ...specs] = process.argv.slice(2);
 const local = process.env.MLD_LOCAL_SPECS;
-runner(specs, local ? { localTestPath: relative(process.cwd(), local) } : undefined)(url).then(
+const run = runner(specs, local ? { localTestPath: relative(process.cwd(), local) } : undefined);
+// Each failed spec's name and domain, one JSON line each, for the clone logs to show.
+const failures = process.env.MLD_FAILED_SPECS;
+if (failures) jasmine.getEnv().addReporter({
+  specDone: result => result.status === 'failed' && appendFileSync(failures,
+    JSON.stringify({ spec: result.fullName, domain: Clone.domain }) + '\n')
+});
+run(url).then(
   done => process.exit(done && done.overallStatus === 'passed' ? 0 : 1),
   err => { console.error(err); process.exit(2); });
 "#;
@@ -125,8 +134,11 @@ pub fn run(engines_used: Engines, mosquitto: bool, specs: &[String]) -> Result<(
         work_dir.join("logs").display()
     );
     let selections: Vec<String> = specs.iter().map(|s| selection(s)).collect();
+    std::fs::create_dir_all(&work_dir)?;
+    let failures = work_dir.join("failed-specs.jsonl");
     let status = Command::new("node")
         .env("MLD_LOCAL_SPECS", root().join(LOCAL_SPECS))
+        .env("MLD_FAILED_SPECS", &failures)
         .env("MLD_ENGINES", engines_used.name())
         // Our specs require the suite's modules from the cache.
         .env("NODE_PATH", node_dir.join("node_modules"))
@@ -143,12 +155,58 @@ pub fn run(engines_used: Engines, mosquitto: bool, specs: &[String]) -> Result<(
     if status.success() {
         let _ = std::fs::remove_dir_all(&work_dir);
     } else {
+        show_failed_clone_logs(&failures, &work_dir.join("logs"));
         bail!(
             "compliance specs failed ({status}); clone logs are in {}",
             work_dir.join("logs").display()
         );
     }
     Ok(())
+}
+
+/// Lines of each clone log shown for a failed spec.
+const LOG_TAIL_LINES: usize = 80;
+
+/// Prints the end of the logs of the clones of each failed spec (found by the domain named in
+/// the orchestrator's start note), so that a run on another machine can be diagnosed from its
+/// output alone.
+fn show_failed_clone_logs(failures: &Path, logs: &Path) {
+    let Ok(failed) = std::fs::read_to_string(failures) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(logs) else {
+        return;
+    };
+    let logs: Vec<(PathBuf, String)> = entries
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            let text = std::fs::read_to_string(&path).ok()?;
+            Some((path, text))
+        })
+        .collect();
+    for line in failed.lines() {
+        let Ok(failure) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let (Some(spec), Some(domain)) = (failure["spec"].as_str(), failure["domain"].as_str())
+        else {
+            continue;
+        };
+        eprintln!("xtask: clone logs of the failed spec {spec:?} (domain {domain}):");
+        let start = format!("start in {domain} ");
+        for (path, text) in logs.iter().filter(|(_, text)| text.contains(&start)) {
+            let lines: Vec<&str> = text.lines().collect();
+            let from = lines.len().saturating_sub(LOG_TAIL_LINES);
+            eprintln!(
+                "---- {} (last {} lines)",
+                path.display(),
+                lines.len() - from
+            );
+            for line in &lines[from..] {
+                eprintln!("{line}");
+            }
+        }
+    }
 }
 
 /// A bare spec group number `N` selects every spec of that group (`N/*`).
