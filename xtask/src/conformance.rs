@@ -72,7 +72,19 @@ impl Engines {
 }
 
 /// Runs the suite; fails unless every selected spec passes.
-pub fn run(engines_used: Engines, mosquitto: bool, specs: &[String]) -> Result<()> {
+pub fn run(
+    engines_used: Engines,
+    mosquitto: bool,
+    skips: &[String],
+    specs: &[String],
+) -> Result<()> {
+    let mut specs = specs.to_vec();
+    if !skips.is_empty() {
+        if specs.iter().any(|s| s.starts_with("--filter")) {
+            bail!("--skip and a --filter spec argument cannot be combined");
+        }
+        specs.push(skip_filter(skips));
+    }
     let cache = target_dir().join("conformance");
     let node_dir = cache.join("node");
     install_packages(&node_dir)?;
@@ -209,6 +221,23 @@ fn show_failed_clone_logs(failures: &Path, logs: &Path) {
     }
 }
 
+/// The suite runner's `--filter` (a regular expression on full spec names) that leaves out the
+/// specs whose names contain any of `skips`.
+fn skip_filter(skips: &[String]) -> String {
+    let escaped: Vec<String> = skips
+        .iter()
+        .map(|skip| {
+            skip.chars()
+                .flat_map(|c| {
+                    let special = "\\^$.|?*+()[]{}/".contains(c);
+                    special.then_some('\\').into_iter().chain([c])
+                })
+                .collect()
+        })
+        .collect();
+    format!("--filter=^(?!.*(?:{}))", escaped.join("|"))
+}
+
 /// A bare spec group number `N` selects every spec of that group (`N/*`).
 fn selection(spec: &str) -> String {
     if spec.chars().all(|c| c.is_ascii_digit()) {
@@ -233,4 +262,18 @@ fn install_packages(dir: &Path) -> Result<()> {
         &packages,
         Some(r#"{ "restify": "^11.1.0" }"#),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_become_one_escaped_negative_filter() {
+        let skips = ["list moves".to_owned(), "a (b)?".to_owned()];
+        assert_eq!(
+            skip_filter(&skips),
+            r"--filter=^(?!.*(?:list moves|a \(b\)\?))"
+        );
+    }
 }
