@@ -301,8 +301,9 @@ async fn recover_until_done<S: Store>(inner: Arc<Inner<S>>) {
                         let jitter: f64 = rand::random();
                         let delay = if refused_as_outdated(&e) {
                             // Peers busy catching up are soon done, or answer after their own
-                            // failed attempt: ask again soon.
-                            (inner.config.network_timeout / 10).mul_f64(jitter.max(0.1))
+                            // failed attempt (as when all healed at once): ask again soon.
+                            let step = inner.config.network_timeout / 100;
+                            step.mul_f64((f64::from(attempt.min(4)) * jitter).max(0.1))
                         } else {
                             let cap = inner.config.network_timeout.min(Duration::from_secs(5));
                             cap.mul_f64((f64::from(attempt.min(4)) * jitter).max(0.05))
