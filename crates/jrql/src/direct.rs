@@ -8,6 +8,7 @@
 //! then leaves to spareval. Owns only that evaluation; must not translate or render.
 
 use crate::error::JrqlError;
+use crate::eval::with_blank_row;
 use crate::graph::Graph;
 use crate::hash::{PassThrough, QuickState};
 use oxrdf::{NamedNode, Term, Variable};
@@ -17,9 +18,6 @@ use sparopt::Optimizer;
 use sparopt::algebra::{GraphPattern as Plan, JoinAlgorithm};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
-
-/// Up to how many variables a tuple is gathered on the stack.
-const STACK_TUPLE: usize = 8;
 
 /// A position of a triple pattern.
 enum Position {
@@ -229,18 +227,12 @@ fn run<G: Graph + ?Sized>(
                                 _ => true,
                             });
                     if agree {
-                        let mut stack = [None; STACK_TUPLE];
-                        let mut heap = Vec::new();
-                        let joined: &mut [Option<&Term>] = if width <= STACK_TUPLE {
-                            &mut stack[..width]
-                        } else {
-                            heap.resize(width, None);
-                            &mut heap
-                        };
-                        for ((slot, mine), theirs) in joined.iter_mut().zip(tuple).zip(other) {
-                            *slot = mine.or(theirs.as_ref());
-                        }
-                        emit(joined)?;
+                        with_blank_row(width, |joined| {
+                            for ((slot, mine), theirs) in joined.iter_mut().zip(tuple).zip(other) {
+                                *slot = mine.or(theirs.as_ref());
+                            }
+                            emit(joined)
+                        })?;
                     }
                 }
                 Ok(())
@@ -278,21 +270,13 @@ fn scan<G: Graph + ?Sized>(
             Term::NamedNode(triple.predicate),
             triple.object,
         ];
-        let mut stack = [None; STACK_TUPLE];
-        let mut heap = Vec::new();
-        let tuple: &mut [Option<&Term>] = if width <= STACK_TUPLE {
-            &mut stack[..width]
-        } else {
-            heap.resize(width, None);
-            &mut heap
-        };
-        let holds = [s, p, o]
-            .iter()
-            .zip(&terms)
-            .all(|(position, term)| bind(tuple, position, term));
-        if holds {
-            emit(tuple)?;
-        }
+        with_blank_row(width, |tuple| {
+            let holds = [s, p, o]
+                .iter()
+                .zip(&terms)
+                .all(|(position, term)| bind(tuple, position, term));
+            if holds { emit(tuple) } else { Ok(()) }
+        })?;
     }
     Ok(())
 }

@@ -24,8 +24,21 @@ fn evaluation_error<E: Error + Send + Sync + 'static>(error: QueryEvaluationErro
     }
 }
 
-/// Up to how many variables a solution's values are gathered on the stack.
+/// Up to how many values a row is gathered on the stack.
 const STACK_ROW: usize = 8;
+
+/// Calls `f` with a row of `width` unbound values, on the stack when it is short.
+pub(crate) fn with_blank_row<'t, R>(
+    width: usize,
+    f: impl FnOnce(&mut [Option<&'t Term>]) -> R,
+) -> R {
+    if width <= STACK_ROW {
+        let mut stack = [None; STACK_ROW];
+        f(&mut stack[..width])
+    } else {
+        f(&mut vec![None; width])
+    }
+}
 
 /// Evaluates a pattern, calling `row` for each solution with the values of `variables` (in
 /// that order; `None` where unbound).
@@ -79,24 +92,18 @@ pub(crate) fn spareval_solutions<G: Graph + ?Sized>(
     Ok(())
 }
 
-/// Hands `row` the values of `columns` (a source position each, `None` for unbound), on the
-/// stack for short rows.
+/// Hands `row` the values of `columns` (a source position each, `None` for unbound).
 fn project<'t>(
     columns: &[Option<usize>],
     at: impl Fn(usize) -> Option<&'t Term>,
     row: &mut impl FnMut(&[Option<&Term>]) -> Result<(), JrqlError>,
 ) -> Result<(), JrqlError> {
-    let value = |c: &Option<usize>| c.and_then(&at);
-    if columns.len() <= STACK_ROW {
-        let mut values = [None; STACK_ROW];
+    with_blank_row(columns.len(), |values| {
         for (slot, c) in values.iter_mut().zip(columns) {
-            *slot = value(c);
+            *slot = c.and_then(&at);
         }
-        row(&values[..columns.len()])
-    } else {
-        let values: Vec<Option<&Term>> = columns.iter().map(value).collect();
-        row(&values)
-    }
+        row(values)
+    })
 }
 
 /// Whether a pattern has any solution.

@@ -299,16 +299,16 @@ async fn recover_until_done<S: Store>(inner: Arc<Inner<S>>) {
                     if running && others == Some(true) {
                         attempt = attempt.saturating_add(1);
                         let jitter: f64 = rand::random();
-                        let delay = if refused_as_outdated(&e) {
+                        let timeout = inner.config.network_timeout;
+                        let (step, floor) = if refused_as_outdated(&e) {
                             // Peers busy catching up are soon done, or answer after their own
                             // failed attempt (as when all healed at once): ask again soon.
-                            let step = inner.config.network_timeout / 100;
-                            step.mul_f64((f64::from(attempt.min(4)) * jitter).max(0.1))
+                            (timeout / 100, 0.1)
                         } else {
-                            let cap = inner.config.network_timeout.min(Duration::from_secs(5));
-                            cap.mul_f64((f64::from(attempt.min(4)) * jitter).max(0.05))
+                            (timeout.min(Duration::from_secs(5)), 0.05)
                         };
-                        tokio::time::sleep(delay).await;
+                        let factor = (f64::from(attempt.min(4)) * jitter).max(floor);
+                        tokio::time::sleep(step.mul_f64(factor)).await;
                         inner.recover_again.store(true, SeqCst);
                     }
                 }
