@@ -53,9 +53,7 @@ pub const SH_MIN_COUNT: &str = "http://www.w3.org/ns/shacl#minCount";
 /// `sh:maxCount`.
 pub const SH_MAX_COUNT: &str = "http://www.w3.org/ns/shacl#maxCount";
 
-const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
-const XSD_INTEGER: &str = "http://www.w3.org/2001/XMLSchema#integer";
-const XSD_DOUBLE: &str = "http://www.w3.org/2001/XMLSchema#double";
+use m_ld_vocab::ns::{RDF_TYPE, XSD_DOUBLE, XSD_INTEGER};
 
 /// The unsupported feature a whole graph (e.g. a snapshot's triples) declares, if any: an
 /// extension other than `ShapeConstrained`, or a declaration that cannot be read.

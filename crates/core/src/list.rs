@@ -23,19 +23,18 @@ use crate::constraint::{Constraint, ReadTriples};
 use crate::lseq::PosId;
 use crate::suset::Patch;
 
-/// The class of default lists.
-pub const RDF_LSEQ: &str = "http://m-ld.org/RdfLseq";
-/// The prefix of position predicates: `L <RdfLseq/?=POSID> S`.
-pub const POS_ID_PREFIX: &str = "http://m-ld.org/RdfLseq/?=";
-/// A slot's item (`@item`).
-pub const ITEM: &str = "http://json-rql.org/#item";
 /// A slot's entailed index (`@index`).
-pub const INDEX: &str = "http://json-rql.org/#index";
+pub use m_ld_vocab::ns::JRQL_INDEX as INDEX;
+/// A slot's item (`@item`).
+pub use m_ld_vocab::ns::JRQL_ITEM as ITEM;
 /// The prefix of the intermediate predicates of index-addressed inserts:
 /// `data:application/mld-li,<index>` or `data:application/mld-li,<index>,<sub-index>`.
-pub const INDEX_KEY_PREFIX: &str = "data:application/mld-li,";
-const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
-const XSD_INTEGER: &str = "http://www.w3.org/2001/XMLSchema#integer";
+pub use m_ld_vocab::ns::LIST_INDEX_KEY_PREFIX as INDEX_KEY_PREFIX;
+/// The class of default lists.
+pub use m_ld_vocab::ns::RDF_LSEQ;
+/// The prefix of position predicates: `L <RdfLseq/?=POSID> S`.
+pub use m_ld_vocab::ns::RDF_LSEQ_POS_ID_PREFIX as POS_ID_PREFIX;
+use m_ld_vocab::ns::{RDF_TYPE, XSD_INTEGER};
 
 /// The position identifier text in a position predicate, if it is one.
 pub fn pos_id_of(predicate: &str) -> Option<&str> {

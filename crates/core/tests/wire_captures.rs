@@ -768,7 +768,7 @@ fn xs(dt: &str) -> NamedNode {
 }
 
 fn any_literal() -> impl Strategy<Value = Literal> {
-    use m_ld_core::wire::literal::canonical_double;
+    use m_ld_vocab::js::canonical_double;
     let json = prop_oneof![
         Just("null".to_owned()),
         Just("[1,\"a\",{\"b\":true}]".to_owned()),

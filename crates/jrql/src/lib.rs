@@ -10,7 +10,6 @@ mod expr;
 mod graph;
 mod hash;
 mod list;
-pub mod ns;
 mod pattern;
 mod read;
 mod render;
@@ -21,6 +20,8 @@ mod write;
 pub use context::Context;
 pub use error::JrqlError;
 pub use graph::Graph;
+/// The IRIs json-rql processing needs (one definition, shared with the engine core).
+pub use m_ld_vocab::ns;
 pub use read::{ask, describe_subjects, read};
 pub use render::{render_subjects, render_update_subjects};
 pub use write::{Patch, write};

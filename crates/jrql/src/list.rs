@@ -9,14 +9,14 @@
 use crate::error::JrqlError;
 use serde_json::Value;
 
-/// The prefix of position predicates (`L <RdfLseq/?=POSID> S`).
-pub const POS_ID_PREFIX: &str = "http://m-ld.org/RdfLseq/?=";
-/// A slot's item (`@item`).
-pub const ITEM: &str = "http://json-rql.org/#item";
 /// A slot's entailed index (`@index`).
-pub const INDEX: &str = "http://json-rql.org/#index";
+pub use m_ld_vocab::ns::JRQL_INDEX as INDEX;
+/// A slot's item (`@item`).
+pub use m_ld_vocab::ns::JRQL_ITEM as ITEM;
 /// The prefix of intermediate index-insert predicates.
-pub const INDEX_KEY_PREFIX: &str = "data:application/mld-li,";
+pub use m_ld_vocab::ns::LIST_INDEX_KEY_PREFIX as INDEX_KEY_PREFIX;
+/// The prefix of position predicates (`L <RdfLseq/?=POSID> S`).
+pub use m_ld_vocab::ns::RDF_LSEQ_POS_ID_PREFIX as POS_ID_PREFIX;
 
 /// Where an item of a `@list` value goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

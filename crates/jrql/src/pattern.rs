@@ -9,9 +9,7 @@ use crate::context::{Context, TermDefinition, TypeMapping};
 use crate::error::{JrqlError, abridge};
 use crate::list;
 use crate::ns;
-use crate::value::{
-    boolean_literal, canonical_double, json_literal, number_lexical_for, number_literal,
-};
+use crate::value::{boolean_literal, double_lexical, json_literal, number_lexical, number_literal};
 use oxrdf::{Literal, NamedNode, Variable};
 use serde_json::{Map, Value};
 use spargebra::algebra::Expression;
@@ -761,10 +759,9 @@ impl<'c> Translator<'c> {
                 }
             },
             Value::Number(n) => match mapping {
-                Some(TypeMapping::Datatype(dt)) => Literal::new_typed_literal(
-                    number_lexical_for(n, dt),
-                    NamedNode::new_unchecked(dt),
-                ),
+                Some(TypeMapping::Datatype(dt)) => {
+                    Literal::new_typed_literal(number_lexical(n), NamedNode::new_unchecked(dt))
+                }
                 _ => number_literal(n),
             },
             Value::Bool(b) => match mapping {
@@ -789,15 +786,12 @@ impl<'c> Translator<'c> {
 pub(crate) fn typed_literal(value: &Value, datatype: &str) -> Result<Literal, JrqlError> {
     let dt = NamedNode::new_unchecked(datatype);
     match value {
-        Value::String(s) if datatype == ns::XSD_DOUBLE => match s.trim().parse::<f64>() {
-            Ok(d) => Ok(Literal::new_typed_literal(canonical_double(d), dt)),
-            Err(_) => Err(JrqlError::bad(format!("{s:?} is not a valid xsd:double"))),
+        Value::String(s) if datatype == ns::XSD_DOUBLE => match double_lexical(s) {
+            Some(lexical) => Ok(Literal::new_typed_literal(lexical, dt)),
+            None => Err(JrqlError::bad(format!("{s:?} is not a valid xsd:double"))),
         },
         Value::String(s) => Ok(Literal::new_typed_literal(s.clone(), dt)),
-        Value::Number(n) => Ok(Literal::new_typed_literal(
-            number_lexical_for(n, datatype),
-            dt,
-        )),
+        Value::Number(n) => Ok(Literal::new_typed_literal(number_lexical(n), dt)),
         Value::Bool(b) => Ok(Literal::new_typed_literal(b.to_string(), dt)),
         other => Err(JrqlError::bad(format!(
             "@value must be a string, number or boolean unless @type is @json, found {}",
@@ -981,6 +975,11 @@ mod tests {
         let double = typed_literal(&json!("2.50"), ns::XSD_DOUBLE).unwrap();
         assert_eq!(double.value(), "2.5E0");
         assert!(typed_literal(&json!("abc"), ns::XSD_DOUBLE).is_err());
+        for bad in ["INF", "NaN", "1.5abc", "0x10", ""] {
+            assert!(typed_literal(&json!(bad), ns::XSD_DOUBLE).is_err(), "{bad}");
+        }
+        let infinity = typed_literal(&json!("-Infinity"), ns::XSD_DOUBLE).unwrap();
+        assert_eq!(infinity.value(), "-Infinity");
         let int = typed_literal(&json!(5), "http://ex.org/dt").unwrap();
         assert_eq!(int.value(), "5");
         assert!(typed_literal(&json!({ "a": 1 }), "http://ex.org/dt").is_err());

@@ -4,80 +4,68 @@
 //! Knows nothing of contexts, patterns or graphs.
 
 use crate::ns;
+use m_ld_vocab::js;
 use oxrdf::{Literal, NamedNode};
 use serde_json::{Map, Number, Value};
 
-/// The m-ld canonical lexical form of an `xsd:double`, as m-ld-js writes it
-/// (`toExponential(15)` with trailing zeros removed): `1.8` → `1.8E0`, `0.5` → `5.0E-1`.
-pub fn canonical_double(value: f64) -> String {
-    if value.is_nan() {
-        return "NaN".into();
-    }
-    if value.is_infinite() {
-        return if value > 0.0 { "INF" } else { "-INF" }.into();
-    }
-    let formatted = format!("{value:.15e}");
-    let (mantissa, exponent) = formatted.split_once('e').unwrap_or((&formatted, "0"));
-    let mut mantissa = mantissa.trim_end_matches('0').to_string();
-    if mantissa.ends_with('.') {
-        mantissa.push('0');
-    }
-    format!("{mantissa}E{exponent}")
+/// The m-ld canonical lexical form of an `xsd:double`, as m-ld-js writes it (one definition,
+/// shared with the wire codec).
+pub use m_ld_vocab::js::canonical_double;
+
+/// The lexical form of a JSON integer, exactly (also beyond 2^53, where m-ld-js has rounded it
+/// to a double already: docs/divergences.md), or `None` for a number with a fraction or an
+/// exponent.
+fn exact_integer(number: &Number) -> Option<String> {
+    number
+        .as_i64()
+        .map(|i| i.to_string())
+        .or_else(|| number.as_u64().map(|u| u.to_string()))
 }
 
-/// Whether a JSON number is an integer in JavaScript terms: integral and below 1e21 in
-/// magnitude (the jsonld.js `isDouble` test, negated).
-fn js_integral(value: f64) -> bool {
-    value.is_finite() && value.fract() == 0.0 && value.abs() < 1e21
-}
-
-/// The lexical form of an integral JSON number, as JavaScript `toFixed(0)` writes it.
-fn integer_lexical(number: &Number) -> Option<String> {
-    if let Some(i) = number.as_i64() {
-        return Some(i.to_string());
+/// The lexical form m-ld-js gives a JSON number, whatever its datatype (docs/jrql.md §1.3):
+/// jsonld.js's `isDouble` chooses between the canonical double and `toFixed(0)`. So `1.5` with
+/// `xsd:decimal` is `1.5E0`, `2` with `xsd:double` is `2`, and `1e-7` or `5e-324` (no `.` in
+/// their JavaScript string) is `0`: clones of both engines must write the same literal for the
+/// same JSON, or a delete by value from one misses the other's triple.
+pub fn number_lexical(number: &Number) -> String {
+    if let Some(exact) = exact_integer(number) {
+        return exact;
     }
-    if let Some(u) = number.as_u64() {
-        return Some(u.to_string());
-    }
-    let f = number.as_f64()?;
-    if !js_integral(f) {
-        return None;
-    }
-    Some(if f == 0.0 {
-        "0".into()
+    let f = number.as_f64().unwrap_or(f64::NAN);
+    if js::is_double(f) {
+        canonical_double(f)
     } else {
-        format!("{f:.0}")
-    })
+        if f.fract() != 0.0 {
+            tracing::warn!(
+                "the number {f:e} is written as the integer {}, as m-ld-js writes it; write \
+                 {{\"@value\": \"{}\", \"@type\": \"xsd:double\"}} to keep it",
+                js::to_fixed(f, 0),
+                canonical_double(f)
+            );
+        }
+        js::to_fixed(f, 0)
+    }
 }
 
-/// The literal for a JSON number: `xsd:integer` if integral (in JavaScript terms), otherwise a
-/// canonical `xsd:double`.
+/// The literal for a JSON number: an `xsd:double` if m-ld-js takes it for one (jsonld.js
+/// `isDouble`), otherwise an `xsd:integer`; its lexical form is [`number_lexical`].
 pub fn number_literal(number: &Number) -> Literal {
-    match integer_lexical(number) {
-        Some(lexical) => Literal::new_typed_literal(lexical, xsd(ns::XSD_INTEGER)),
-        None => Literal::new_typed_literal(
-            canonical_double(number.as_f64().unwrap_or(f64::NAN)),
-            xsd(ns::XSD_DOUBLE),
-        ),
-    }
+    let double = exact_integer(number).is_none() && js::is_double(number.as_f64().unwrap_or(0.0));
+    let datatype = if double {
+        ns::XSD_DOUBLE
+    } else {
+        ns::XSD_INTEGER
+    };
+    Literal::new_typed_literal(number_lexical(number), xsd(datatype))
 }
 
-/// The lexical form of a JSON number for a given datatype: canonical for `xsd:double`,
-/// integral for `xsd:integer` where possible, and the JavaScript string form otherwise.
-pub fn number_lexical_for(number: &Number, datatype: &str) -> String {
-    let as_f64 = number.as_f64().unwrap_or(f64::NAN);
-    if datatype == ns::XSD_DOUBLE {
-        return canonical_double(as_f64);
-    }
-    integer_lexical(number).unwrap_or_else(|| js_number_string(as_f64))
-}
-
-/// An approximation of JavaScript `String(number)` for non-integral numbers.
-fn js_number_string(value: f64) -> String {
-    match Number::from_f64(value) {
-        Some(n) => n.to_string(),
-        None => canonical_double(value),
-    }
+/// The canonical `xsd:double` for a lexical form, as m-ld-js re-canonicalises a string given
+/// with that datatype (`" 2.50 "` → `2.5E0`, `Infinity`); `None` unless the whole string is a
+/// JavaScript decimal number (m-ld-js fails on NaN, and reads a number prefix of anything
+/// else: docs/divergences.md).
+pub fn double_lexical(text: &str) -> Option<String> {
+    let value = js::parse_float(text);
+    (!value.is_nan() && js::string_to_number(text) == value).then(|| canonical_double(value))
 }
 
 /// The `xsd:boolean` literal for a JSON boolean.
@@ -107,12 +95,9 @@ pub fn canonical_json(value: &Value) -> String {
                 Value::Object(sorted)
             }
             Value::Array(items) => Value::Array(items.iter().map(canonicalise).collect()),
-            Value::Number(n) if n.is_f64() => match integer_lexical(n) {
-                Some(lexical) => lexical
-                    .parse::<i64>()
-                    .map(Value::from)
-                    .unwrap_or_else(|_| value.clone()),
-                None => value.clone(),
+            Value::Number(n) if n.is_f64() => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 2f64.powi(63) => Value::from(f as i64),
+                _ => value.clone(),
             },
             other => other.clone(),
         }
@@ -203,7 +188,7 @@ mod tests {
             (1e21, "1.0E21"),
             (0.0, "0.0E0"),
             (f64::NAN, "NaN"),
-            (f64::INFINITY, "INF"),
+            (f64::INFINITY, "Infinity"),
         ] {
             assert_eq!(canonical_double(value), expected, "{value}");
         }

@@ -17,6 +17,7 @@ use std::cmp::Ordering;
 use oxrdf::Term;
 
 use crate::context::Context;
+use m_ld_vocab::js;
 
 /// quadstore's separator between the parts of a key.
 const SEPARATOR: &str = "\u{0}\u{0}";
@@ -166,91 +167,12 @@ fn fp_encode(lexical: &str) -> Option<String> {
 
 /// The case digit, the exponent padded to three digits, and the mantissa with 17 decimals.
 fn fp_join(case: u8, exponent: i64, mantissa: f64) -> String {
-    format!("{case}{exponent:03}{}", to_fixed_17(mantissa))
+    format!("{case}{exponent:03}{}", js::to_fixed(mantissa, 17))
 }
 
-/// JavaScript's `Number.prototype.toFixed(17)` for a non-negative finite number below 1e21:
-/// the exact decimal value rounded to 17 places, ties away from zero.
-fn to_fixed_17(x: f64) -> String {
-    // A double below 1e21 has at most 1074 fractional binary digits, so this many decimals are
-    // exact for every mantissa quadstore produces (all below 11, at most 52 fractional bits).
-    let exact = format!("{x:.60}");
-    let (int_part, frac_part) = exact.split_once('.').unwrap_or((&exact, ""));
-    let (kept, dropped) = frac_part.split_at(17.min(frac_part.len()));
-    let round_up = dropped.as_bytes().first().is_some_and(|&d| d >= b'5');
-    let mut digits: Vec<u8> = format!("{int_part}{kept}").into_bytes();
-    if round_up {
-        let mut i = digits.len();
-        loop {
-            if i == 0 {
-                digits.insert(0, b'1');
-                break;
-            }
-            i -= 1;
-            if digits[i] == b'9' {
-                digits[i] = b'0';
-            } else {
-                digits[i] += 1;
-                break;
-            }
-        }
-    }
-    let split = digits.len() - 17;
-    let (int_digits, frac_digits) = digits.split_at(split);
-    format!(
-        "{}.{}",
-        String::from_utf8_lossy(int_digits),
-        String::from_utf8_lossy(frac_digits)
-    )
-}
-
-/// JavaScript's `parseFloat`: leading white space skipped, then the longest prefix that is a
-/// decimal literal or `Infinity`; `None` for NaN.
+/// JavaScript's `parseFloat`; `None` for NaN.
 fn parse_float(text: &str) -> Option<f64> {
-    let text = text.trim_start();
-    let (sign, unsigned) = match text.as_bytes().first() {
-        Some(b'-') => (-1.0, &text[1..]),
-        Some(b'+') => (1.0, &text[1..]),
-        _ => (1.0, text),
-    };
-    if unsigned.starts_with("Infinity") {
-        return Some(sign * f64::INFINITY);
-    }
-    let bytes = unsigned.as_bytes();
-    let digits_from = |mut i: usize| {
-        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        i
-    };
-    let int_end = digits_from(0);
-    let mut end = int_end;
-    let mut any_digits = int_end > 0;
-    if bytes.get(end) == Some(&b'.') {
-        let frac_end = digits_from(end + 1);
-        any_digits |= frac_end > end + 1;
-        end = frac_end;
-    }
-    if !any_digits {
-        return None;
-    }
-    if matches!(bytes.get(end), Some(b'e' | b'E')) {
-        let mut exp = end + 1;
-        if matches!(bytes.get(exp), Some(b'+' | b'-')) {
-            exp += 1;
-        }
-        let exp_end = digits_from(exp);
-        if exp_end > exp {
-            end = exp_end;
-        }
-    }
-    let number = unsigned[..end].trim_end_matches('.');
-    let number = if number.starts_with('.') {
-        Cow::Owned(format!("0{number}"))
-    } else {
-        Cow::Borrowed(number)
-    };
-    number.parse::<f64>().ok().map(|n| sign * n)
+    Some(js::parse_float(text)).filter(|v| !v.is_nan())
 }
 
 #[cfg(test)]
@@ -325,9 +247,15 @@ mod tests {
     #[test]
     fn to_fixed_rounds_ties_up_like_javascript() {
         // 1 + 2^-18 = 1.000003814697265625 exactly: a tie at the 17th decimal.
-        assert_eq!(to_fixed_17(1.0 + 2f64.powi(-18)), "1.00000381469726563");
-        assert_eq!(to_fixed_17(9.999_999_999_999_999_9), "10.00000000000000000");
-        assert_eq!(to_fixed_17(0.1), "0.10000000000000001");
+        assert_eq!(
+            js::to_fixed(1.0 + 2f64.powi(-18), 17),
+            "1.00000381469726563"
+        );
+        assert_eq!(
+            js::to_fixed(9.999_999_999_999_999_9, 17),
+            "10.00000000000000000"
+        );
+        assert_eq!(js::to_fixed(0.1, 17), "0.10000000000000001");
     }
 
     #[test]

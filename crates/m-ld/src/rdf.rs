@@ -34,7 +34,7 @@ pub(crate) fn parse(
         if let Some(node) = skolems.get(label) {
             return Ok(node.clone());
         }
-        let node = NamedNode::new(format!("{base}.well-known/genid/{}", genid()))
+        let node = NamedNode::new(context.skolem_iri(&genid()))
             .map_err(|e| MeldError::RdfSyntax(e.to_string()))?;
         skolems.insert(label.to_owned(), node.clone());
         Ok(node)

@@ -22,8 +22,8 @@
 //!   (reified form) and are rejected anywhere else, as are subjects without `@id` in plain form.
 //!
 //! Literal values follow §3.3: strings are `xs:string`; booleans `xs:boolean`; numbers that
-//! jsonld.js takes for integers ([`js_is_double`]) are `xs:integer` with `toFixed(0)`, others
-//! `xs:double` in [`canonical_double`] form; value objects give their `@type` (an `xs:double`
+//! jsonld.js takes for integers ([`js::is_double`]) are `xs:integer` with `toFixed(0)`, others
+//! `xs:double` in [`js::canonical_double`] form; value objects give their `@type` (an `xs:double`
 //! lexical form is re-canonicalised) or `@language`. Unlike m-ld-js, language tags are kept
 //! (JS drops them when decoding).
 //!
@@ -59,39 +59,18 @@ use sha1::{Digest, Sha1};
 use crate::CoreError;
 use crate::clock::Tid;
 use crate::wire::encoding::WireLimits;
-use crate::wire::literal::{
-    canonical_double, js_integer_text, js_is_double, js_parse_float, js_to_fixed0,
-};
+use crate::wire::literal::js_integer_text;
 use crate::wire::msgpack;
-
-/// The RDF namespace (prefix `rdf`).
-pub const RDF_NS: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
-/// The XML Schema namespace (prefix `xs`).
-pub const XS_NS: &str = "http://www.w3.org/2001/XMLSchema#";
-/// `rdf:type`.
-pub const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
-/// `rdf:subject` (term `s`).
-pub const RDF_SUBJECT: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#subject";
-/// `rdf:predicate` (term `p`).
-pub const RDF_PREDICATE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#predicate";
-/// `rdf:object` (term `o`).
-pub const RDF_OBJECT: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#object";
-/// `rdf:JSON`, the datatype of JSON literals.
-pub const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
-/// The TID of a reified statement (term `tid`).
-pub const MLD_TID: &str = "http://m-ld.org/#tid";
-/// The shared-datatype operation of a reified statement (term `op`).
-pub const MLD_OP: &str = "http://m-ld.org/#op";
-/// json-rql `@item`: the item of a list slot.
-pub const JRQL_ITEM: &str = "http://json-rql.org/#item";
-/// json-rql `@index`: the (entailed) index of a list slot.
-pub const JRQL_INDEX: &str = "http://json-rql.org/#index";
-
-const XSD_STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
-const XSD_BOOLEAN: &str = "http://www.w3.org/2001/XMLSchema#boolean";
-const XSD_INTEGER: &str = "http://www.w3.org/2001/XMLSchema#integer";
-const XSD_DOUBLE: &str = "http://www.w3.org/2001/XMLSchema#double";
-const XSD_BASE64: &str = "http://www.w3.org/2001/XMLSchema#base64Binary";
+/// The vocabulary of the operation context (prefixes `rdf` and `xs`; terms `s`, `p`, `o`,
+/// `tid`, `op`).
+pub use m_ld_vocab::ns::{
+    JRQL_INDEX, JRQL_ITEM, MLD_OP, MLD_TID, RDF_JSON, RDF_NS, RDF_OBJECT, RDF_PREDICATE,
+    RDF_SUBJECT, RDF_TYPE, XSD_NS as XS_NS,
+};
+use m_ld_vocab::ns::{
+    XSD_BASE64_BINARY as XSD_BASE64, XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_STRING,
+};
+use m_ld_vocab::{DomainName, js};
 
 /// The deepest nesting of arrays and subject objects a document may have.
 const MAX_NESTING: usize = 32;
@@ -126,17 +105,14 @@ pub struct DomainContext {
 }
 
 impl DomainContext {
-    /// The context of a domain, which must look like a DNS name ending in a 2–6 letter label
-    /// (JS `domainBase`: `/^[a-z0-9_]+([\-.][a-z0-9_]+)*\.[a-z]{2,6}$/`).
+    /// The context of a domain, which must be a valid domain name ([`m_ld_vocab::domain`]).
     pub fn new(domain: &str) -> Result<DomainContext, CoreError> {
-        if !is_valid_domain(domain) {
-            return Err(CoreError::BadDomain(domain.to_owned()));
-        }
-        let base = Iri::parse(format!("http://{domain}/"))
-            .map_err(|e| CoreError::BadDomain(format!("{domain}: {e}")))?;
+        let name = DomainName::new(domain).map_err(|e| CoreError::BadDomain(e.0))?;
+        let base =
+            Iri::parse(name.base()).map_err(|e| CoreError::BadDomain(format!("{domain}: {e}")))?;
         Ok(DomainContext {
-            domain: domain.to_owned(),
-            vocab: format!("{}#", base.as_str()),
+            vocab: name.vocab(),
+            domain: name.as_str().to_owned(),
             base,
         })
     }
@@ -311,20 +287,7 @@ fn is_absolute_iri(value: &str) -> bool {
     let mut chars = scheme.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | ',' | '-' | '.'))
-        && !rest.chars().any(|c| c.is_whitespace() || c == '\u{feff}')
-}
-
-/// `^[a-z0-9_]+([\-.][a-z0-9_]+)*\.[a-z]{2,6}$`.
-fn is_valid_domain(domain: &str) -> bool {
-    let Some((name, tld)) = domain.rsplit_once('.') else {
-        return false;
-    };
-    let word = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
-    (2..=6).contains(&tld.len())
-        && tld.chars().all(|c| c.is_ascii_lowercase())
-        && name
-            .split(['-', '.'])
-            .all(|part| !part.is_empty() && part.chars().all(word))
+        && !rest.chars().any(js::is_white_space)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -609,7 +572,7 @@ impl Parser<'_> {
                     return Ok(Object::Literal(Literal::new_simple_literal(s)));
                 }
                 if datatype.as_deref() == Some(XSD_DOUBLE) {
-                    (canonical_double(js_parse_float(s)), XSD_STRING)
+                    (js::canonical_double(js::parse_float(s)), XSD_STRING)
                 } else {
                     (s.to_owned(), XSD_STRING)
                 }
@@ -618,10 +581,10 @@ impl Parser<'_> {
             Value::Integer(i) => (js_integer_text(i), XSD_INTEGER),
             Value::F32(_) | Value::F64(_) => {
                 let f = raw.as_f64().unwrap_or(f64::NAN);
-                if js_is_double(f) {
-                    (canonical_double(f), XSD_DOUBLE)
+                if js::is_double(f) {
+                    (js::canonical_double(f), XSD_DOUBLE)
                 } else {
-                    (js_to_fixed0(f), XSD_INTEGER)
+                    (js::to_fixed(f, 0), XSD_INTEGER)
                 }
             }
             other => return Err(format!("{other} cannot be a literal value")),
@@ -936,8 +899,8 @@ pub fn literal_value(ctx: &DomainContext, literal: &Literal) -> Result<Value, Co
             None => typed(),
         },
         XSD_DOUBLE => {
-            let f = js_parse_float(lexical);
-            if f.is_finite() && js_is_double(f) && canonical_double(f) == lexical {
+            let f = js::parse_float(lexical);
+            if f.is_finite() && js::is_double(f) && js::canonical_double(f) == lexical {
                 Ok(Value::F64(f))
             } else {
                 typed()

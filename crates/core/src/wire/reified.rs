@@ -23,8 +23,9 @@ use crate::CoreError;
 use crate::clock::Tid;
 use crate::wire::encoding::WireLimits;
 use crate::wire::jsonld::{self, DomainContext};
-use crate::wire::literal::{canonical_double, js_integer_text, js_is_double, js_to_fixed0};
+use crate::wire::literal::js_integer_text;
 use crate::wire::msgpack;
+use m_ld_vocab::js;
 
 /// Appends the MessagePack of `jsonld::reified_value_labelled(ctx, triples, prefix)` to `out`:
 /// `{}` for no triples, the single object for one, else an array of objects.
@@ -224,8 +225,10 @@ fn literal(value: Scalar<'_>) -> Literal {
         Scalar::Str(s) => Literal::new_simple_literal(s),
         Scalar::Int(i) => typed(js_integer_text(&i), xsd::INTEGER.into_owned()),
         Scalar::Bool(b) => typed(b.to_string(), xsd::BOOLEAN.into_owned()),
-        Scalar::Float(f) if js_is_double(f) => typed(canonical_double(f), xsd::DOUBLE.into_owned()),
-        Scalar::Float(f) => typed(js_to_fixed0(f), xsd::INTEGER.into_owned()),
+        Scalar::Float(f) if js::is_double(f) => {
+            typed(js::canonical_double(f), xsd::DOUBLE.into_owned())
+        }
+        Scalar::Float(f) => typed(js::to_fixed(f, 0), xsd::INTEGER.into_owned()),
     }
 }
 
@@ -540,7 +543,7 @@ mod tests {
             any::<f64>()
                 .prop_filter("finite", |f| f.is_finite())
                 .prop_map(|f| {
-                    Literal::new_typed_literal(canonical_double(f), xsd::DOUBLE).into()
+                    Literal::new_typed_literal(js::canonical_double(f), xsd::DOUBLE).into()
                 }),
             any::<bool>()
                 .prop_map(|b| Literal::new_typed_literal(b.to_string(), xsd::BOOLEAN).into()),

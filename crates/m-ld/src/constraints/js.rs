@@ -7,6 +7,7 @@
 use std::cmp::Ordering;
 
 use m_ld_jrql::ns;
+use m_ld_vocab::js::{parse_float, parse_int, string_to_number};
 use oxrdf::TermRef;
 
 /// A JS primitive, as m-ld-js compares property values.
@@ -86,131 +87,6 @@ pub(crate) fn utf16_cmp(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
-/// JS white space and line terminators, as `String.prototype.trim` removes them.
-fn is_js_space(c: char) -> bool {
-    c.is_whitespace() || c == '\u{feff}'
-}
-
-/// The length of the longest prefix of `s` that is a JS `StrDecimalLiteral` without sign or
-/// `Infinity` (`digits [. digits] [e [sign] digits]` or `. digits [e …]`); 0 if none.
-fn decimal_prefix(s: &str) -> usize {
-    let b = s.as_bytes();
-    let digits = |mut i: usize| {
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        i
-    };
-    let int_end = digits(0);
-    let mut end = int_end;
-    if end < b.len() && b[end] == b'.' {
-        let frac_end = digits(end + 1);
-        if frac_end > end + 1 || int_end > 0 {
-            end = frac_end;
-        }
-    }
-    if end == 0 {
-        return 0;
-    }
-    if end < b.len() && (b[end] == b'e' || b[end] == b'E') {
-        let mut i = end + 1;
-        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-            i += 1;
-        }
-        let exp_end = digits(i);
-        if exp_end > i {
-            end = exp_end;
-        }
-    }
-    end
-}
-
-/// Splits an optional leading sign off `s`: (negative, rest).
-fn split_sign(s: &str) -> (bool, &str) {
-    match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    }
-}
-
-fn signed(negative: bool, n: f64) -> f64 {
-    if negative { -n } else { n }
-}
-
-/// JS `ToNumber` of a string (`Number("…")`): the whole trimmed string must be a numeric
-/// literal; the empty string is 0.
-fn string_to_number(s: &str) -> f64 {
-    let s = s.trim_matches(is_js_space);
-    if s.is_empty() {
-        return 0.0;
-    }
-    for (prefix, radix) in [
-        ("0x", 16),
-        ("0X", 16),
-        ("0o", 8),
-        ("0O", 8),
-        ("0b", 2),
-        ("0B", 2),
-    ] {
-        if let Some(digits) = s.strip_prefix(prefix) {
-            return radix_number(digits, radix);
-        }
-    }
-    let (negative, rest) = split_sign(s);
-    if rest == "Infinity" {
-        return signed(negative, f64::INFINITY);
-    }
-    if !rest.is_empty() && decimal_prefix(rest) == rest.len() {
-        return rest
-            .parse::<f64>()
-            .map_or(f64::NAN, |n| signed(negative, n));
-    }
-    f64::NAN
-}
-
-/// The value of unsigned digits in a radix, or `NaN` if there are none or one is not a digit.
-fn radix_number(digits: &str, radix: u32) -> f64 {
-    if digits.is_empty() {
-        return f64::NAN;
-    }
-    let mut n = 0.0f64;
-    for c in digits.chars() {
-        match c.to_digit(radix) {
-            Some(d) => n = n * f64::from(radix) + f64::from(d),
-            None => return f64::NAN,
-        }
-    }
-    n
-}
-
-/// JS `parseInt(s, 10)`: optional sign and the leading decimal digits; `NaN` if there are none.
-pub(crate) fn parse_int(s: &str) -> f64 {
-    let (negative, rest) = split_sign(s.trim_start_matches(is_js_space));
-    let end = rest.bytes().take_while(u8::is_ascii_digit).count();
-    if end == 0 {
-        return f64::NAN;
-    }
-    rest[..end]
-        .parse::<f64>()
-        .map_or(f64::NAN, |n| signed(negative, n))
-}
-
-/// JS `parseFloat(s)`: the longest leading decimal literal (or `Infinity`); `NaN` if none.
-pub(crate) fn parse_float(s: &str) -> f64 {
-    let (negative, rest) = split_sign(s.trim_start_matches(is_js_space));
-    if rest.starts_with("Infinity") {
-        return signed(negative, f64::INFINITY);
-    }
-    let end = decimal_prefix(rest);
-    if end == 0 {
-        return f64::NAN;
-    }
-    rest[..end]
-        .parse::<f64>()
-        .map_or(f64::NAN, |n| signed(negative, n))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,21 +143,5 @@ mod tests {
         assert_eq!(JsValue::comparable(lang.as_ref()), JsValue::Str("Bonjour"));
         let iri: Term = NamedNode::new_unchecked("http://ex.org/a").into();
         assert_eq!(JsValue::comparable(iri.as_ref()), JsValue::Object);
-    }
-
-    #[test]
-    fn number_parsing_follows_js() {
-        assert_eq!(parse_int("  -12abc"), -12.0);
-        assert!(parse_int("abc").is_nan());
-        assert_eq!(parse_float("1.5E3xyz"), 1500.0);
-        assert_eq!(parse_float(".5"), 0.5);
-        assert_eq!(parse_float("-Infinity"), f64::NEG_INFINITY);
-        assert!(parse_float("INF").is_nan());
-        assert_eq!(string_to_number(" 0x1F "), 31.0);
-        assert_eq!(string_to_number(""), 0.0);
-        assert_eq!(string_to_number("5."), 5.0);
-        assert!(string_to_number("5e").is_nan());
-        assert!(string_to_number("inf").is_nan());
-        assert!(string_to_number("1 2").is_nan());
     }
 }
