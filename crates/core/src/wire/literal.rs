@@ -1,5 +1,5 @@
 //! JavaScript number rules that decide how m-ld-js reads and writes numeric literals
-//! (protocol §3.3): `canonicalDouble`, `parseFloat`, jsonld.js `isDouble` and
+//! (docs/protocol.md §3.3): `canonicalDouble`, `parseFloat`, jsonld.js `isDouble` and
 //! `Number.prototype.toFixed(0)`.
 //!
 //! Owns these pure functions only; it must not know about JSON-LD keys, contexts or triples
