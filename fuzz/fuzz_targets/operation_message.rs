@@ -1,4 +1,4 @@
-//! Fuzzes `decode_operation_message` (protocol §2.2: `{prev, enc, attr}` around an
+//! Fuzzes `decode_operation_message` (docs/protocol.md §2.2: `{prev, enc, attr}` around an
 //! `EncodedOperation`). Must never panic; what decodes must re-encode, and decode again to the
 //! same message (the same triples and TIDs: the encoding groups triples by subject, so their
 //! order may change).

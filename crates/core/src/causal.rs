@@ -1,4 +1,4 @@
-//! Causal delivery of received operations (protocol §4.3, m-ld-js `MessageService`).
+//! Causal delivery of received operations (docs/protocol.md §4.3, m-ld-js `MessageService`).
 //!
 //! Owns [`CausalBuffer`]: messages that arrived before their causes wait here until the local
 //! clock has seen every third-party tick their sender had, and every tick of the sender before

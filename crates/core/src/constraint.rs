@@ -4,7 +4,7 @@
 //! Owns the [`Constraint`] trait and the read-only [`ReadTriples`] view constraints see. It holds
 //! no concrete constraint (the single-valued rule and friends come later) and must not write to a
 //! store: a constraint only returns a verdict or a [`Patch`] of assertions, which the SU-Set turns
-//! into a journaled constraint operation (m-ld-js `MeldConstraint`, protocol §4.2–§4.3).
+//! into a journaled constraint operation (m-ld-js `MeldConstraint`, docs/protocol.md §4.2, §6.3).
 
 use oxrdf::{NamedNodeRef, NamedOrBlankNodeRef, TermRef, Triple};
 

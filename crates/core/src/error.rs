@@ -70,7 +70,7 @@ pub enum CoreError {
     /// A constraint rejected a local write.
     #[error("Constraint violated: {0}")]
     ConstraintViolated(String),
-    /// A buffer encoding code (protocol §3.1) this engine cannot apply, e.g. SECURE without
+    /// A buffer encoding code (docs/protocol.md §3.1) this engine cannot apply, e.g. SECURE without
     /// transport security (5001).
     #[error("Bad update: Unrecognised encoding {0}")]
     UnrecognisedEncoding(u64),
@@ -95,8 +95,8 @@ pub enum CoreError {
     /// part rather than diverge silently (5011).
     #[error("The domain uses {0}, which this engine does not implement")]
     UnsupportedFeature(String),
-    /// A list position identifier is malformed, or none fits between two neighbours (protocol
-    /// §6.2).
+    /// A list position identifier is malformed, or none fits between two neighbours
+    /// (docs/protocol.md §6.2).
     #[error("Bad LSEQ position identifier: {0}")]
     BadPosId(String),
     /// A local write would produce an operation larger than allowed (4002).

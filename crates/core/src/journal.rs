@@ -1,9 +1,9 @@
 //! The journal: every operation a clone has applied, in local order, for rev-ups and cutting.
 //!
 //! Owns the stored form of journal entries (`J` + local tick → `prev` + operation), the TID →
-//! entry index (`T`), past operations from snapshots (`X`), and the rev-up filter of protocol
-//! §4.5. It reads through a [`StoreSnapshot`] and adds writes to a [`Batch`]; it must not decide
-//! *what* to journal (that is `suset`), nor touch the triple indexes.
+//! entry index (`T`), past operations from snapshots (`X`), and the rev-up filter of
+//! docs/protocol.md §4.5. It reads through a [`StoreSnapshot`] and adds writes to a [`Batch`]; it
+//! must not decide *what* to journal (that is `suset`), nor touch the triple indexes.
 
 use crate::CoreError;
 use crate::clock::{GlobalClock, Tid, TreeClock};
@@ -274,8 +274,8 @@ impl RevupTime for GlobalClock {
     }
 }
 
-/// The journal's answer to a rev-up from a clone at `time` (protocol §4.5): entries after the
-/// requester's view of our ticks, skipping those it has fully seen. `None` when the requester
+/// The journal's answer to a rev-up from a clone at `time` (docs/protocol.md §4.5): entries after
+/// the requester's view of our ticks, skipping those it has fully seen. `None` when the requester
 /// needs ticks from before `start`.
 pub(crate) fn operations_since<T: StoreSnapshot>(
     snap: &T,

@@ -1,4 +1,5 @@
-//! The default list CRDT, `http://m-ld.org/RdfLseq` (protocol §6.1–§6.3, m-ld-js `DefaultList`).
+//! The default list CRDT, `http://m-ld.org/RdfLseq` (docs/protocol.md §6.1–§6.3, m-ld-js
+//! `DefaultList`).
 //!
 //! A list `L` has `rdf:type <http://m-ld.org/RdfLseq>`; each item sits in a slot `S`, with
 //! `L <http://m-ld.org/RdfLseq/?=POSID> S` and `S <http://json-rql.org/#item> value`. Items
@@ -213,7 +214,7 @@ pub fn entailed_indexes(
 }
 
 /// Every entailed index triple of every default list (for snapshots: m-ld-js clones do not
-/// recompute them when they load one, protocol §3.4).
+/// recompute them when they load one, docs/protocol.md §3.4).
 pub fn all_entailed_indexes(state: &dyn ReadTriples) -> Result<Vec<Triple>, CoreError> {
     entailed_indexes(state, None, None)
 }
@@ -235,7 +236,7 @@ struct ListChanges {
     pos_deletes: HashSet<String>,
 }
 
-/// Rewrites a local write's list changes against the current `state` (protocol §6.2, "Index
+/// Rewrites a local write's list changes against the current `state` (docs/protocol.md §6.2, "Index
 /// rewrite", check mode), for the clone whose id is `site`:
 ///
 /// * inserts at an index (`L <data:application/mld-li,i[,j]> S`) get position identifiers between
@@ -594,7 +595,7 @@ impl Constraint for DefaultList {
     }
 }
 
-/// What an update notification needs to show list changes as m-ld-js does (features.md §1.10):
+/// What an update notification needs to show list changes as m-ld-js does (docs/jrql.md §1.10):
 /// where each changed position sits, and the entailed index changes of the affected slots.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListNotes {

@@ -1,5 +1,5 @@
-//! List position identifiers ([`PosId`]) of m-ld's default list CRDT (protocol §6.2, m-ld-js
-//! `LseqDef`): parsing, formatting, ordering and generation between neighbours.
+//! List position identifiers ([`PosId`]) of m-ld's default list CRDT (docs/protocol.md §6.2,
+//! m-ld-js `LseqDef`): parsing, formatting, ordering and generation between neighbours.
 //!
 //! Owns only the identifiers: pure functions, no I/O, no RDF. It must not know how lists are
 //! stored (that is [`list`](crate::list)).

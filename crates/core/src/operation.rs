@@ -1,10 +1,11 @@
 //! SU-Set operations: their model, fusion of contiguous operations, cutting of an already-seen
 //! prefix, and the compact binary form stored in the journal.
 //!
-//! Owns [`Operation`] (the fields of a m-ld-js `EncodedOperation`, protocol §2.2, decoded into
-//! RDF triples and [`Tid`]s) and [`OperationMessage`] (`prev` + operation). Fusion and cutting
-//! (protocol §4.4) are pure functions over operations. This module must not touch a store or the
-//! wire JSON-LD codec (that lives with the wire codec); its binary form is internal to the journal.
+//! Owns [`Operation`] (the fields of a m-ld-js `EncodedOperation`, docs/protocol.md §2.2, decoded
+//! into RDF triples and [`Tid`]s) and [`OperationMessage`] (`prev` + operation). Fusion and cutting
+//! (docs/protocol.md §4.4) are pure functions over operations. This module must not touch a store
+//! or the wire JSON-LD codec (that lives with the wire codec); its binary form is internal to the
+//! journal.
 
 use oxrdf::Triple;
 
@@ -17,8 +18,8 @@ use crate::wire::msgpack;
 /// triples it inserts (each with the TIDs of the constituent ticks that inserted it), stamped
 /// with its author's clock.
 ///
-/// Field by field it models m-ld-js `EncodedOperation` (protocol §2.2): `from` is index 1, `time`
-/// index 2, `deletes`/`inserts` the decoded update tuple of index 3, `principal` index 5 and
+/// Field by field it models m-ld-js `EncodedOperation` (docs/protocol.md §2.2): `from` is index 1,
+/// `time` index 2, `deletes`/`inserts` the decoded update tuple of index 3, `principal` index 5 and
 /// `agreed` index 6. A triple appears at most once in each list, with a non-empty TID list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Operation {
@@ -37,7 +38,7 @@ pub struct Operation {
     pub agreed: Option<(u64, serde_json::Value)>,
 }
 
-/// An operation with its sender's previous public tick, as broadcast (protocol §2.2).
+/// An operation with its sender's previous public tick, as broadcast (docs/protocol.md §2.2).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationMessage {
     /// The sender's previous public tick: its GWC ticks for its own process before this
@@ -82,9 +83,9 @@ impl Operation {
         }
     }
 
-    /// Fuses this operation with the contiguous `next` one (protocol §4.4): an insert deleted by
-    /// `next` cancels out of both lists; the result spans both ranges and keeps the most recent
-    /// agreement.
+    /// Fuses this operation with the contiguous `next` one (docs/protocol.md §4.4): an insert
+    /// deleted by `next` cancels out of both lists; the result spans both ranges and keeps the most
+    /// recent agreement.
     pub fn fuse(&self, next: &Operation) -> Result<Operation, CoreError> {
         if !self.is_contiguous(next) {
             return Err(CoreError::BadOperation(format!(
@@ -115,9 +116,10 @@ impl Operation {
         })
     }
 
-    /// Cuts from this (fused) operation the prefix that `prev` has already applied (protocol
-    /// §4.4, m-ld-js `cutting().next(prev)`). `prev` must be this operation's own history, ending
-    /// inside this operation's range but before its end. The result starts after `prev`.
+    /// Cuts from this (fused) operation the prefix that `prev` has already applied
+    /// (docs/protocol.md §4.4, m-ld-js `cutting().next(prev)`). `prev` must be this operation's
+    /// own history, ending inside this operation's range but before its end. The result starts
+    /// after `prev`.
     pub fn cut(&self, prev: &Operation) -> Result<Operation, CoreError> {
         let seen = prev.time.ticks();
         if seen < self.from || seen >= self.time.ticks() {

@@ -2,8 +2,8 @@
 //! adapters: MQTT, Ably, in-process) and [`LocalClone`] (implemented by the engine, called by the
 //! adapter when peers send something).
 //!
-//! The shapes follow m-ld's recovery protocol (protocol.md §2.4–§2.5, §4.5–§4.6): operations are
-//! broadcast; a new clone asks one collaborator for a *snapshot*; a returning clone asks for a
+//! The shapes follow m-ld's recovery protocol (docs/protocol.md §2.4–§2.5, §4.5–§4.6): operations
+//! are broadcast; a new clone asks one collaborator for a *snapshot*; a returning clone asks for a
 //! *rev-up* (the operations it missed). Responses carry streams, because a snapshot can be large.
 //!
 //! This module defines types and traits only. It must not know any transport, encoding or
@@ -23,7 +23,7 @@ use crate::operation::{Operation, OperationMessage};
 /// A stream of items from a peer, each of which may fail (for example on a timeout).
 pub type PeerStream<T> = Pin<Box<dyn Stream<Item = Result<T, CoreError>> + Send>>;
 
-/// One item of snapshot data (protocol §2.5 `Snapshot.Datum`).
+/// One item of snapshot data (docs/protocol.md §2.5 `Snapshot.Datum`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum SnapshotDatum {
     /// A batch of triples, each with its TIDs. Entailed triples have no TIDs.
@@ -33,7 +33,7 @@ pub enum SnapshotDatum {
     Operation(Operation),
 }
 
-/// A collaborator's snapshot of the domain (protocol §4.6).
+/// A collaborator's snapshot of the domain (docs/protocol.md §4.6).
 pub struct RemoteSnapshot {
     /// A clock forked for the requester, if it asked for one.
     pub clock: Option<TreeClock>,
@@ -47,7 +47,7 @@ pub struct RemoteSnapshot {
     pub updates: PeerStream<OperationMessage>,
 }
 
-/// A collaborator's rev-up: the operations the requester has not seen (protocol §4.5).
+/// A collaborator's rev-up: the operations the requester has not seen (docs/protocol.md §4.5).
 pub struct RemoteRevup {
     /// The collaborator's global wall clock when it answered.
     pub gwc: GlobalClock,

@@ -347,7 +347,7 @@ fn captured_operation_times_hash_to_captured_tids() {
         }
     }
     assert!(checked >= 10);
-    // protocol.md §3.6: the TID of [1,[6],4] is base64 of its own msgpack.
+    // docs/protocol.md §3.6: the TID of [1,[6],4] is base64 of its own msgpack.
     let wilma = TreeClock::from_json(&json!([1, [6], 4])).unwrap();
     assert_eq!(wilma.hash().as_bytes(), [0x93, 0x01, 0x91, 0x06, 0x04]);
 }
@@ -385,7 +385,7 @@ fn captured_gwcs_parse_and_reencode() {
 
 #[test]
 fn protocol_example_operation_reencodes_byte_identically() {
-    // protocol.md §2.2, captured example 1 (82 bytes).
+    // docs/protocol.md §2.2, the captured example (82 bytes).
     let payload = unhex(
         "83a47072657600a3656e63c43f9705019101c434928085a3406964a466726564a46e616d65a446726564\
          a6686569676874cb3ffccccccccccccda76d617272696564c3a3616765289101c0c0a461747472c0",

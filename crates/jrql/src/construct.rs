@@ -1,6 +1,6 @@
 //! `@construct`: templates (fixed, variable or absent ids; fixed or variable keys; nested
 //! templates; inline filters), the match pattern used when there is no `@where`, and the
-//! filling of templates from solutions (features.md §1.5).
+//! filling of templates from solutions (docs/jrql.md §1.5).
 //!
 //! Without `@where`, each template property is matched on its own (a union of one branch per
 //! property, as m-ld-js does), but a fixed template value is only emitted for subjects that

@@ -1,4 +1,4 @@
-//! json-rql operator expressions → SPARQL expressions (features.md §1.7 plus the SPARQL
+//! json-rql operator expressions → SPARQL expressions (docs/jrql.md §1.7 plus the SPARQL
 //! functions that map cleanly), including aggregates for `@select` expressions, `@having` and
 //! `@orderBy`.
 //!

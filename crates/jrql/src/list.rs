@@ -1,4 +1,4 @@
-//! json-rql list syntax (features.md §1.10): the IRIs of m-ld's default list representation and
+//! json-rql list syntax (docs/jrql.md §1.10): the IRIs of m-ld's default list representation and
 //! the reading of `@list` values (arrays, index-keyed objects, variable keys, sub-index arrays).
 //!
 //! Owns only the syntax of lists; must not read a graph or compute positions. Index-addressed

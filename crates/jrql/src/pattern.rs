@@ -1,5 +1,5 @@
 //! json-rql subjects → SPARQL triple patterns: identifiers, property keys, variables, values
-//! (features.md §1.3), nested subjects, inline filters and inline binds. Holds the
+//! (docs/jrql.md §1.3), nested subjects, inline filters and inline binds. Holds the
 //! [`Translator`], the per-request state (context, fresh variables, skolem minting) that the
 //! expression, group and query translations extend.
 //!

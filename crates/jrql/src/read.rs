@@ -1,5 +1,5 @@
 //! Reads: `@describe` (with the fast path for fixed ids), `@select` / `@distinct`,
-//! `@construct`, and `ask` (features.md §1.5).
+//! `@construct`, and `ask` (docs/jrql.md §1.5).
 //!
 //! Owns only the orchestration of reads; must not produce writes.
 

@@ -1,4 +1,4 @@
-//! Rendering RDF back to json-rql (features.md §1.4): subject ids compacted against `@base`,
+//! Rendering RDF back to json-rql (docs/jrql.md §1.4): subject ids compacted against `@base`,
 //! property keys chosen by term selection against the value, one value as a scalar and several
 //! as an array (in m-ld-js's store order for reads, in the update's order for updates), literals in their m-ld JSON forms (§1.3), references as `{"@id"}`.
 //!
@@ -76,7 +76,7 @@ fn render_subjects_in(triples: &[Triple], ctx: &Context, order: ValueOrder) -> V
 /// notifications: as [`render_subjects`], but with the values of a multi-valued property in
 /// the order of `triples` (m-ld-js lists them in its patch's order, so a written array keeps
 /// its order), and with list positions shown as in m-ld-js's updates
-/// (features.md §1.10): each triple of `positions` (a list's position of a slot) is rendered
+/// (docs/jrql.md §1.10): each triple of `positions` (a list's position of a slot) is rendered
 /// under its list's `@list`, keyed by its index. With a sub-index (inserted positions), the
 /// key holds an array of the slots inserted there, in sub-index order; without (deleted
 /// positions), the slot itself. Positions not among `triples` are ignored.

@@ -1,4 +1,4 @@
-//! Writes (features.md §1.8): subject, array and `@graph` inserts, and updates with
+//! Writes (docs/jrql.md §1.8): subject, array and `@graph` inserts, and updates with
 //! `@delete`, `@insert`, `@update` and `@where`, producing a [`Patch`] of concrete triples.
 //!
 //! Owns only the translation of writes into deletes and inserts; must not apply them, compute

@@ -91,7 +91,7 @@ pub(crate) struct Engine<S: Store> {
     pub(crate) suset: SuSet<S>,
     pub(crate) causal: CausalBuffer,
     genid: GenId,
-    /// The list position site: the clone id (protocol §6.2).
+    /// The list position site: the clone id (docs/protocol.md §6.2).
     site: String,
     updates: broadcast::Sender<Arc<Notice>>,
     /// Updates since a resumed clone was opened, for the first [`MeldClone::follow`], kept

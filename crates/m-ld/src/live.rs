@@ -1,4 +1,4 @@
-//! Joining a domain and staying in it: start-up decisions (protocol.md §4.8, §5.2), rev-up
+//! Joining a domain and staying in it: start-up decisions (docs/protocol.md §4.8, §5.2), rev-up
 //! recovery (§4.5), and the engine's side of the messaging contract ([`LocalClone`]).
 //!
 //! Owns the async orchestration between a clone and its [`Remotes`]; the data logic it drives
@@ -650,7 +650,7 @@ fn read_snapshot_triples<T: StoreSnapshot>(
     send: &mut dyn FnMut(SnapshotDatum) -> bool,
 ) -> Result<(), CoreError> {
     // List slot indexes are entailed, so sent without TIDs: m-ld-js clones do not recompute
-    // them from a snapshot (protocol §3.4).
+    // them from a snapshot (docs/protocol.md §3.4).
     let entailed = m_ld_core::list::all_entailed_indexes(state)?;
     let triples = state
         .triples_with_tids()

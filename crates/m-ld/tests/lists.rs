@@ -40,7 +40,7 @@ async fn a_list_is_described_in_order_with_its_type() {
             "@list": ["Bread", "Milk"]
         })]
     );
-    // The positions are m-ld-js's (protocol §6.1 capture).
+    // The positions are m-ld-js's (docs/protocol.md §6.1 capture).
     let triples = clone.read_state().unwrap().to_ntriples().unwrap();
     assert!(triples.contains("<http://m-ld.org/RdfLseq/?=3cloneA__________>"));
     assert!(triples.contains("<http://m-ld.org/RdfLseq/?=7cloneA__________>"));

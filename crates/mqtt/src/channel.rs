@@ -1,4 +1,4 @@
-//! Notification channels (protocol.md §2.5, m-ld-js `PubsubRemotes.consume` / `produce`): the
+//! Notification channels (docs/protocol.md §2.5, m-ld-js `PubsubRemotes.consume` / `produce`): the
 //! streams of a snapshot or rev-up, each on its own topic `<domain>/control/<channelId>`.
 //!
 //! Owns both ends: the consumer's subscription (confirmed before the ACK, then removed when the

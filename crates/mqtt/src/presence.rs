@@ -1,4 +1,4 @@
-//! The presence map (protocol.md §1.3, m-ld-js `MqttPresence`): which clones of the domain are
+//! The presence map (docs/protocol.md §1.3, m-ld-js `MqttPresence`): which clones of the domain are
 //! present, learned from retained records on `__presence/<domain>/<client>`.
 //!
 //! Owns the map and the record format. It must not publish or decide anything about readiness

@@ -1,5 +1,5 @@
 //! [`MqttRemotes`]: a clone's [`Remotes`] over an MQTT 3.1.1 broker, wire-compatible with m-ld-js
-//! 0.10 `MqttRemotes` (protocol.md §1, §2.3–§2.6).
+//! 0.10 `MqttRemotes` (docs/protocol.md §1, §2.3–§2.6).
 //!
 //! Owns the connection (a rumqttc event loop polled by one task, reconnecting after failures),
 //! presence (ghost, record, will), the broadcast of operations, and the request / response / ACK

@@ -1,5 +1,5 @@
-//! m-ld's MQTT topic scheme (protocol.md §1.2, m-ld-js `MqttTopic`, `MqttRemotes`): the topics a
-//! clone subscribes to and publishes on, and the classification of an incoming topic.
+//! m-ld's MQTT topic scheme (docs/protocol.md §1.2, m-ld-js `MqttTopic`, `MqttRemotes`): the topics
+//! a clone subscribes to and publishes on, and the classification of an incoming topic.
 //!
 //! Owns topic strings only. It must not decide what to do with a message. Every level taken
 //! from an incoming topic is non-empty and free of wildcards (`+`, `#`), so it can be used to

@@ -1,9 +1,9 @@
 //! [`GlobalClock`] ("GWC"): the latest public ticks and TID of every process, bit-exact with
-//! m-ld-js `GlobalClock` (protocol §3.5, §3.7).
+//! m-ld-js `GlobalClock` (docs/protocol.md §3.5, §3.7).
 //!
 //! Owns the GWC tree, its leaf values ([`GwcValue`], including the `'!blocked!'` marker of
-//! protocol §2.6) and its JSON and msgpack forms. It must not know about journals or operations:
-//! callers pass clock times and TIDs in.
+//! docs/protocol.md §2.6) and its JSON and msgpack forms. It must not know about journals or
+//! operations: callers pass clock times and TIDs in.
 
 use std::borrow::Cow;
 use std::fmt;

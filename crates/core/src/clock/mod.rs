@@ -1,5 +1,5 @@
 //! Tree clocks, global clocks and transaction identities (TIDs), bit-exact with m-ld-js 0.10
-//! (`src/engine/clocks.ts`; protocol §3.5–§3.7, §4.1).
+//! (`src/engine/clocks.ts`; docs/protocol.md §3.5–§3.7, §4.1).
 //!
 //! Owns [`TreeClock`] (a process's causal clock), [`GlobalClock`] (the "GWC" of latest public
 //! ticks and TIDs), [`Tid`] and the [`TickTree`] view they share. It must not know about

@@ -1,5 +1,5 @@
 //! [`TreeClock`]: the causal clock of one m-ld process, bit-exact with m-ld-js `TreeClock`
-//! (protocol §3.5–§3.7).
+//! (docs/protocol.md §3.5–§3.7).
 //!
 //! Owns the tree clock algorithms (tick, fork, join, comparisons), its JSON and msgpack forms and
 //! its hash (the operation [`Tid`]). It must not know about global clocks beyond the shared
@@ -164,7 +164,7 @@ impl TreeClock {
             .unwrap_or_else(|_| self.to_json())
     }
 
-    /// The operation identity (TID) of this clock time (protocol §3.6): the msgpack of the
+    /// The operation identity (TID) of this clock time (docs/protocol.md §3.6): the msgpack of the
     /// for-hash JSON, or its SHA-1 digest if that is longer than 20 bytes.
     pub fn hash(&self) -> Tid {
         let bytes = self.for_hash_bytes();
@@ -598,7 +598,7 @@ mod tests {
 
     #[test]
     fn protocol_hash_vectors() {
-        // protocol.md §3.6 table.
+        // docs/protocol.md §3.6 table.
         let g = TreeClock::genesis();
         assert_eq!(g.hash().to_string(), "kA==");
         assert_eq!(g.ticked().hash().to_string(), "kQE=");

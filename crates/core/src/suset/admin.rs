@@ -1,5 +1,5 @@
-//! Journal administration: fusion of contiguous entries (protocol §4.4) and truncation of the
-//! journal past a retention, keeping what rev-ups, cutting and snapshots still need.
+//! Journal administration: fusion of contiguous entries (docs/protocol.md §4.4) and truncation of
+//! the journal past a retention, keeping what rev-ups, cutting and snapshots still need.
 //!
 //! Owns [`JournalAdmin`], [`Retention`], [`Compaction`] and [`SuSet::compact_journal`], and the
 //! cut of the operations a reset re-applies by what the snapshot had already seen

@@ -2,9 +2,9 @@
 //! clock and the GWC, all kept in one [`Store`] and changed one atomic batch at a time.
 //!
 //! Owns local writes ([`SuSet::transact`]), application of causally-ready remote operations
-//! ([`SuSet::apply`], protocol §4.2–§4.4, including cutting of fused operations), rev-up service
-//! ([`SuSet::operations_since`], §4.5), snapshots (§4.6) and the constraint hooks. It does not
-//! order incoming operations (that is [`causal`](crate::causal)), and knows no wire format or
+//! ([`SuSet::apply`], docs/protocol.md §4.2–§4.4, including cutting of fused operations), rev-up
+//! service ([`SuSet::operations_since`], §4.5), snapshots (§4.6) and the constraint hooks. It does
+//! not order incoming operations (that is [`causal`](crate::causal)), and knows no wire format or
 //! transport.
 //!
 //! **Invariant.** Every change (triples, TIDs, journal entries, clock, GWC) of one transaction
@@ -102,7 +102,7 @@ pub struct TxnOptions {
     pub agree: Option<serde_json::Value>,
 }
 
-/// What a collaborator sends a new clone (protocol §4.6), as produced by
+/// What a collaborator sends a new clone (docs/protocol.md §4.6), as produced by
 /// [`SuSet::take_snapshot`].
 #[derive(Debug, Clone)]
 pub struct Snapshot<T: StoreSnapshot> {
@@ -119,7 +119,7 @@ pub struct Snapshot<T: StoreSnapshot> {
     pub operations: Vec<Operation>,
 }
 
-/// A new clone's state being built from a collaborator's snapshot (protocol §4.6), by
+/// A new clone's state being built from a collaborator's snapshot (docs/protocol.md §4.6), by
 /// [`SuSet::joining`]: the triples and latest operations are staged as they arrive, and
 /// nothing is written until [`Joining::finish`].
 pub struct Joining<S: Store> {
@@ -302,8 +302,8 @@ impl<S: Store> SuSet<S> {
     }
 
     /// Creates the state of a new clone of `domain` in an empty store from a collaborator's
-    /// snapshot (protocol §4.6): `clock` is the forked clock it sent, `triples` its data and
-    /// `operations` its latest operations (kept, not journaled, for cutting).
+    /// snapshot (docs/protocol.md §4.6): `clock` is the forked clock it sent, `triples` its data
+    /// and `operations` its latest operations (kept, not journaled, for cutting).
     pub fn join(
         store: S,
         domain: &str,
@@ -408,8 +408,8 @@ impl<S: Store> SuSet<S> {
         self.constraints.push(constraint);
     }
 
-    /// Applies a local write (protocol §4.2). Deletes of absent triples are dropped, a triple
-    /// both deleted and inserted is just inserted, and an empty result changes nothing
+    /// Applies a local write (docs/protocol.md §4.2). Deletes of absent triples are dropped, a
+    /// triple both deleted and inserted is just inserted, and an empty result changes nothing
     /// (`Ok(None)`, no tick). Otherwise the clock ticks and the operation is journaled.
     pub fn transact(&mut self, patch: Patch) -> Result<Option<Commit>, CoreError> {
         self.transact_with(patch, TxnOptions::default())
@@ -500,7 +500,7 @@ impl<S: Store> SuSet<S> {
         Ok(Some(Commit { message, update }))
     }
 
-    /// Applies a causally-ready remote operation (protocol §4.2–§4.4). Returns
+    /// Applies a causally-ready remote operation (docs/protocol.md §4.2–§4.4). Returns
     /// [`Applied::Duplicate`] if its ticks were seen already; fails with
     /// [`CoreError::OutOfOrder`] (nothing changed) if it is not causally ready or its `prev`
     /// shows a gap. A fused operation overlapping what was already applied is cut first. The
@@ -672,8 +672,8 @@ impl<S: Store> SuSet<S> {
         Ok(Some((op, cxn_update)))
     }
 
-    /// The journal's operations since the requester's `time` (protocol §4.5), in local order,
-    /// with their original `prev`; `None` if `time` is before the journal's start.
+    /// The journal's operations since the requester's `time` (docs/protocol.md §4.5), in local
+    /// order, with their original `prev`; `None` if `time` is before the journal's start.
     ///
     /// `time` is a requester's clock (serving a rev-up) or a collaborator's GWC (finding our
     /// operations it lacks, to re-emit them after a rev-up or snapshot).
@@ -691,12 +691,12 @@ impl<S: Store> SuSet<S> {
     }
 
     /// Replaces the dataset by a collaborator's snapshot, for an existing clone that cannot be
-    /// revved-up (protocol §4.6, "Updates unavailable"). The local clock is kept (joined with the
-    /// snapshot's GWC). Journal entries the snapshot's GWC has not seen are kept, re-applied on
-    /// top of the snapshot data, and returned for re-emission; the journal then starts just
-    /// before the first of them. Fails with [`CoreError::UnusableSnapshot`] (changing nothing)
-    /// if the snapshot is concurrent with our last agreement, or lacks operations that were
-    /// applied here before the journal's start (another collaborator must be asked).
+    /// revved-up (docs/protocol.md §4.6, "Updates unavailable"). The local clock is kept (joined
+    /// with the snapshot's GWC). Journal entries the snapshot's GWC has not seen are kept,
+    /// re-applied on top of the snapshot data, and returned for re-emission; the journal then
+    /// starts just before the first of them. Fails with [`CoreError::UnusableSnapshot`] (changing
+    /// nothing) if the snapshot is concurrent with our last agreement, or lacks operations that
+    /// were applied here before the journal's start (another collaborator must be asked).
     pub fn reset(
         &mut self,
         gwc: GlobalClock,
@@ -816,8 +816,8 @@ impl<S: Store> SuSet<S> {
         journal::operation(&self.store.snapshot(), tid, &self.ns)
     }
 
-    /// Serves a snapshot (protocol §4.6). With `new_clock`, forks the local clock at the last
-    /// public tick: the right half is for the new clone and the left half, restored to the
+    /// Serves a snapshot (docs/protocol.md §4.6). With `new_clock`, forks the local clock at the
+    /// last public tick: the right half is for the new clone and the left half, restored to the
     /// current ticks, becomes ours (persisted before returning).
     pub fn take_snapshot(&mut self, new_clock: bool) -> Result<Snapshot<S::Snapshot>, CoreError> {
         let (mut snapshot, latest) = self.take_snapshot_deferred(new_clock)?;

@@ -1,4 +1,4 @@
-//! Control messages (protocol §2.3–§2.4, m-ld-js `ControlMessage.ts`): snapshot and rev-up
+//! Control messages (docs/protocol.md §2.3–§2.4, m-ld-js `ControlMessage.ts`): snapshot and rev-up
 //! requests, their responses, rejections, and the ACK.
 //!
 //! Owns the envelope `{enc, attr}` around the MessagePack control JSON and the typed
@@ -8,7 +8,8 @@
 //! Encoding is byte-exact with m-ld-js: `{enc: bin, attr: nil}` and an inner map that starts
 //! with `@type` and has the other keys in JS order. A snapshot response without a clock is
 //! written with `clock: []` rather than JS `undefined`, because JS cannot parse its own
-//! `undefined` there (protocol §7.2); decoding accepts `undefined` (`d4 00 00`) as no clock.
+//! `undefined` there (docs/protocol.md §7.2); decoding accepts `undefined` (`d4 00 00`) as no
+//! clock.
 //!
 //! Decoding follows JS: the envelope needs a binary `enc` and an `attr` that is `null` or a
 //! map (an attribution is accepted and ignored: no transport security), the inner value a
@@ -229,8 +230,8 @@ impl Response {
                 vec![
                     (
                         "clock",
-                        // JS cannot parse a missing clock (protocol §7.2); `[]` is ignored by
-                        // a requester that has a clock of its own.
+                        // JS cannot parse a missing clock (docs/protocol.md §7.2); `[]` is ignored
+                        // by a requester that has a clock of its own.
                         r.clock.as_ref().map_or_else(
                             || TreeClock::genesis().to_msgpack(),
                             TreeClock::to_msgpack,

@@ -1,4 +1,4 @@
-//! Buffer encodings of operation bodies and snapshot batches (protocol §3.1, m-ld-js
+//! Buffer encodings of operation bodies and snapshot batches (docs/protocol.md §3.1, m-ld-js
 //! `MeldEncoder.bufferFromJson` / `jsonFromBuffer`).
 //!
 //! Owns the `encoding` code list (`0` JSON, `1` MessagePack, `2` gzip, `3` SECURE), the

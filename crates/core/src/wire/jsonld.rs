@@ -1,4 +1,4 @@
-//! The fixed-context JSON-LD of operation bodies and snapshot batches (protocol §3.2–§3.4,
+//! The fixed-context JSON-LD of operation bodies and snapshot batches (docs/protocol.md §3.2–§3.4,
 //! m-ld-js `MeldEncoder`, `SubjectQuads` in serial mode and `SubjectGraph.fromRDF`).
 //!
 //! Owns the per-domain context ([`DomainContext`]: `@base` `http://{domain}/`, `@vocab`
@@ -870,8 +870,8 @@ pub fn object_value(ctx: &DomainContext, object: &Term) -> Result<Value, CoreErr
     }
 }
 
-/// The wire value of a literal (JS `jrqlValue` in serial mode, protocol §3.3), chosen so that
-/// m-ld-js decodes it to the same literal (see the module docs).
+/// The wire value of a literal (JS `jrqlValue` in serial mode, docs/protocol.md §3.3), chosen so
+/// that m-ld-js decodes it to the same literal (see the module docs).
 pub fn literal_value(ctx: &DomainContext, literal: &Literal) -> Result<Value, CoreError> {
     let lexical = literal.value();
     if let Some(language) = literal.language() {
@@ -1109,7 +1109,7 @@ mod tests {
         assert_eq!(c.vocab(), "http://test.m-ld.org/#");
     }
 
-    /// The expansion vectors of protocol §3.2 (`tools/ctx.js` output).
+    /// The expansion vectors of docs/protocol.md §3.2 (as m-ld-js 0.10 expands them).
     #[test]
     fn expansion_matches_js() {
         let c = ctx();
@@ -1167,7 +1167,8 @@ mod tests {
         assert!(c.expand_vocab("#name").is_err());
     }
 
-    /// The compaction vectors of protocol §3.2, except `#a:b` as a key, which JS writes lossily.
+    /// The compaction vectors of docs/protocol.md §3.2, except `#a:b` as a key, which JS writes
+    /// lossily.
     #[test]
     fn compaction_matches_js_where_it_round_trips() {
         let c = ctx();

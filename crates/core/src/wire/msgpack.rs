@@ -1,4 +1,4 @@
-//! The `@ably/msgpack-js` 0.4.1 dialect of MessagePack, as m-ld-js uses it (protocol §2.1).
+//! The `@ably/msgpack-js` 0.4.1 dialect of MessagePack, as m-ld-js uses it (docs/protocol.md §2.1).
 //!
 //! Owns the byte-level MessagePack encoding of [`rmpv::Value`]s and the mapping between
 //! MessagePack values and JSON values as JavaScript sees them. It must not know anything about

@@ -1,4 +1,4 @@
-//! Notification channels (protocol §2.5, §3.4, m-ld-js `PubsubRemotes.notifier` /
+//! Notification channels (docs/protocol.md §2.5, §3.4, m-ld-js `PubsubRemotes.notifier` /
 //! `onNotify`, `Snapshot.Datum`): the `{next}` / `{complete}` / `{error}` messages of a stream,
 //! and the snapshot data items carried in `next`.
 //!

@@ -1,4 +1,4 @@
-//! Operation messages on the wire (protocol §2.2): the envelope `{prev, enc, attr}` and the
+//! Operation messages on the wire (docs/protocol.md §2.2): the envelope `{prev, enc, attr}` and the
 //! `EncodedOperation` array inside it (m-ld-js `MeldOperationMessage`, `EncodedOperation`,
 //! `MeldOperation.fromOperation` / `fromEncoded`).
 //!
@@ -281,7 +281,7 @@ pub fn operation_message_bytes(prev: u64, encoded_operation: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Encodes an operation message (protocol §2.2).
+/// Encodes an operation message (docs/protocol.md §2.2).
 pub fn encode_operation_message(
     msg: &OperationMessage,
     domain: &str,
@@ -313,7 +313,7 @@ pub fn split_operation_message(bytes: &[u8]) -> Result<(u64, Vec<u8>), CoreError
     }
 }
 
-/// Decodes an operation message (protocol §2.2).
+/// Decodes an operation message (docs/protocol.md §2.2).
 pub fn decode_operation_message(
     bytes: &[u8],
     domain: &str,

@@ -1,4 +1,4 @@
-//! features.md §1.2: identifiers, context, `@base` / `@vocab`, identity generation.
+//! docs/jrql.md §1.2: identifiers, context, `@base` / `@vocab`, identity generation.
 
 use crate::support::*;
 use m_ld_jrql::Context;

@@ -1,4 +1,4 @@
-//! Golden tests of json-rql list shapes (features.md §1.10): what `@list` writes translate to
+//! Golden tests of json-rql list shapes (docs/jrql.md §1.10): what `@list` writes translate to
 //! (slots with `@item`, intermediate index keys `data:application/mld-li,i[,j]` for the engine
 //! to turn into positions), what list patterns match (positions and entailed `@index`es, here
 //! written into the test graph by hand), and how lists are described.

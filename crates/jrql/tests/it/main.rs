@@ -1,5 +1,5 @@
 //! Integration tests of m-ld-jrql through its public API only: golden tests from the
-//! features.md examples, the unsupported-key (5011) test, and property tests.
+//! docs/jrql.md examples, the unsupported-key (5011) test, and property tests.
 
 // A test binary: helpers outside #[test] functions may unwrap and panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

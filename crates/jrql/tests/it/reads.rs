@@ -1,4 +1,4 @@
-//! features.md §1.5–1.7 and §1.9: describe, select, construct, ask, where clauses, operators,
+//! docs/jrql.md §1.5–§1.7 and §1.9: describe, select, construct, ask, where clauses, operators,
 //! and the query features m-ld-js lacks.
 
 use crate::support::*;

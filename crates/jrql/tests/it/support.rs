@@ -92,7 +92,7 @@ impl TestClone {
     }
 }
 
-/// The Flintstones, as used throughout features.md.
+/// The Flintstones, as used throughout docs/jrql.md.
 pub fn flintstones() -> TestClone {
     let mut clone = TestClone::new();
     clone.write(json!([

@@ -1,4 +1,4 @@
-//! features.md §1.3 (values) and §1.4 (rendering), including the m-ld-js bugs answered
+//! docs/jrql.md §1.3 (values) and §1.4 (rendering), including the m-ld-js bugs answered
 //! correctly.
 
 use crate::support::*;

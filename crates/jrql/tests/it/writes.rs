@@ -1,4 +1,4 @@
-//! features.md §1.1 and §1.8: write classification, inserts, deletes, updates.
+//! docs/jrql.md §1.1 and §1.8: write classification, inserts, deletes, updates.
 
 use crate::support::*;
 use serde_json::{Value, json};

@@ -5,7 +5,8 @@
 //!
 //! Owns the constraint rules and their configuration form. A constraint only judges a local write
 //! (`check`) or returns assertions that resolve a remote operation (`apply`); the SU-Set journals
-//! and broadcasts those (protocol §6.3). This module must not touch stores, clocks or messaging.
+//! and broadcasts those (docs/protocol.md §6.3). This module must not touch stores, clocks or
+//! messaging.
 //!
 //! Conflicts resolve as m-ld-js resolves them, so that Rust and JS clones of a domain pick the
 //! same winner: see [`SingleValued`] and [`PropertyShape`] for the rules, and

@@ -1,5 +1,5 @@
-//! The single-valued rule (m-ld-js `SingleValued`, protocol §6.3): a property with at most one
-//! value per subject.
+//! The single-valued rule (m-ld-js `SingleValued`, docs/protocol.md §6.3): a property with at most
+//! one value per subject.
 //!
 //! Owns the rule only: a local write that leaves more than one value fails; a remote operation
 //! that does is resolved to the maximum value, asserting deletion of the others.

@@ -45,7 +45,7 @@ case("describe var no match", {"@describe": "?s", "@where": {"@id": "?s", "age":
 case("describe where array of subjects", {"@describe": "?s",
      "@where": [{"@id": "?s", "wife": "?w"}, {"@id": "?w", "name": "Betty"}]}, FLINT)
 
-# ---- values (§1.3) ----
+# ---- values (docs/jrql.md §1.3) ----
 def value_case(name, value, **extra):
     case("value " + name, {"@describe": "thing"}, [{"@id": "thing", "v": value}], **extra)
 value_case("string", "str")
@@ -81,9 +81,9 @@ value_case("set object", {"@set": ["a", "b"]})
 value_case("null value", None)
 value_case("empty array", [])
 value_case("language string", {"@value": "Bonjour", "@language": "fr"},
-           divergence="m-ld-js drops the language tag of a value object (features §1.3 bug)")
+           divergence="m-ld-js drops the language tag of a value object (docs/jrql.md §1.3 bug)")
 value_case("json value", {"@value": {"a": 1}, "@type": "@json"},
-           divergence="m-ld-js throws on @json literals (features §1.3 bug)")
+           divergence="m-ld-js throws on @json literals (docs/jrql.md §1.3 bug)")
 value_case("json string rdf:JSON", {"@value": "{\"a\":1}", "@type": "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"})
 value_case("nested anonymous", {"inner": "x"})
 case("value term xsd integer", {"@describe": "thing"},
@@ -96,7 +96,7 @@ case("value term type vocab", {"@context": {"kind": {"@id": "http://test.example
      [{"@context": {"kind": {"@id": "http://test.example.org/#kind", "@type": "@vocab"}}, "@id": "thing", "kind": "Big"}])
 case("value term type json", {"@describe": "thing"},
      [{"@context": {"data": {"@id": "http://test.example.org/#data", "@type": "@json"}}, "@id": "thing", "data": {"a": 1}}],
-     divergence="m-ld-js treats a @json term's object as a nested subject (features §1.3 bug)")
+     divergence="m-ld-js treats a @json term's object as a nested subject (docs/jrql.md §1.3 bug)")
 case("value date prefixed output", {"@context": {"xsd": XSD}, "@describe": "thing"}, [{"@id": "thing", "v": DATE}])
 
 # ---- select ----
@@ -128,7 +128,7 @@ case("select subject var is object", {"@select": ["?a", "?b"], "@where": {"@id":
      [{"@id": "p", "knows": [{"@id": "q"}]}, {"@id": "q", "knows": {"@id": "p"}}])
 case("select var predicate fixed object", {"@select": ["?s", "?p"], "@where": {"@id": "?s", "?p": "Fred"}}, FLINT)
 case("select var predicate fixed subject and object", {"@select": "?p", "@where": {"@id": "fred", "?p": "Fred"}}, FLINT,
-     divergence="m-ld-js crashes and hangs on a fixed subject and object with a variable predicate (features §1.9)")
+     divergence="m-ld-js crashes and hangs on a fixed subject and object with a variable predicate (docs/jrql.md §1.9)")
 case("select unbound var", {"@select": ["?n", "?zz"], "@where": {"@id": "?s", "name": "?n", "age": 40}}, FLINT)
 case("select absolute property", {"@select": "?v", "@where": {"@id": "?s", "http://ex.org/p": "?v"}},
      [{"@id": "http://ex.org/thing", "http://ex.org/p": "v"}])
@@ -138,7 +138,7 @@ case("select where graph", {"@select": "?n", "@where": {"@graph": [{"@id": "?s",
 case("select var list index", {"@select": ["?i", "?x"], "@where": {"@id": "shop", "@list": {"?i": "?x"}}},
      [{"@id": "shop", "@list": ["Bread", "Milk"]}])
 
-# ---- filters and operators (§1.7) ----
+# ---- filters and operators (docs/jrql.md §1.7) ----
 AGES = {"@graph": {"@id": "?s", "age": "?a"}}
 def fcase(name, flt, setup=FLINT, select="?s", where=None, **extra):
     w = dict(where or AGES)
@@ -184,7 +184,7 @@ fcase("langmatches", {"@langmatches": [{"@lang": "?l"}, "fr"]},
 fcase("lang of value object", {"@eq": [{"@lang": "?l"}, "fr"]},
       setup=[{"@id": "a", "label": {"@value": "Chose", "@language": "fr"}}, {"@id": "b", "label": "Thing"}],
       where={"@graph": {"@id": "?s", "label": "?l"}},
-      divergence="m-ld-js drops the language tag of a value object (features §1.3 bug)")
+      divergence="m-ld-js drops the language tag of a value object (docs/jrql.md §1.3 bug)")
 fcase("type error is false", {"@gt": ["?n", 3]}, where=NAMES)
 case("inline gt", {"@select": "?s", "@where": {"@id": "?s", "age": {"@gt": 37}}}, FLINT)
 case("inline bound value", {"@select": ["?s", "?a"], "@where": {"@id": "?s", "age": {"@value": "?a", "@gt": 37}}}, FLINT)
@@ -209,7 +209,7 @@ case("values literal", {"@select": "?s", "@where": {"@graph": {"@id": "?s", "age
 case("values vocab property", {"@select": ["?s", "?o"], "@where": {"@graph": {"@id": "?s", "?p": "?o"}, "@values": {"?p": {"@vocab": "name"}}}}, FLINT)
 case("values only", {"@select": "?x", "@where": {"@values": [{"?x": 1}, {"?x": 2}]}}, FLINT)
 case("values query level", {"@select": "?n", "@where": {"@id": "?s", "name": "?n"}, "@values": {"?s": {"@id": "fred"}}}, FLINT,
-     divergence="m-ld-js ignores query-level @values (features §1.9); we apply them")
+     divergence="m-ld-js ignores query-level @values (docs/jrql.md §1.9); we apply them")
 
 # ---- union ----
 case("union two", {"@select": "?s", "@where": {"@union": [{"@id": "?s", "age": 40}, {"@id": "?s", "name": "Betty"}]}}, FLINT)
@@ -221,22 +221,22 @@ case("union of groups", {"@select": "?s", "@where": {"@union": [
     {"@graph": {"@id": "?s", "name": "Betty"}}]}}, FLINT)
 case("union and filter", {"@select": "?s", "@where": {"@union": [{"@id": "?s", "age": "?a"}], "@filter": {"@lt": ["?a", 38]}}}, FLINT)
 
-# ---- beyond m-ld-js (§1.9): ignored there ----
+# ---- beyond m-ld-js (docs/jrql.md §1.9): ignored there ----
 case("optional", {"@select": ["?s", "?w"], "@where": {"@graph": {"@id": "?s", "@type": "Person"}, "@optional": {"@id": "?s", "wife": "?w"}}}, FLINT,
-     divergence="m-ld-js ignores @optional (features §1.9); we support it")
+     divergence="m-ld-js ignores @optional (docs/jrql.md §1.9); we support it")
 case("order by", {"@select": "?n", "@where": {"@id": "?s", "name": "?n"}, "@orderBy": {"@desc": "?n"}}, FLINT,
-     divergence="m-ld-js ignores @orderBy (features §1.9); rows come back ordered here")
+     divergence="m-ld-js ignores @orderBy (docs/jrql.md §1.9); rows come back ordered here")
 case("limit", {"@select": "?n", "@where": {"@id": "?s", "name": "?n"}, "@limit": 1}, FLINT,
-     divergence="m-ld-js ignores @limit (features §1.9)")
+     divergence="m-ld-js ignores @limit (docs/jrql.md §1.9)")
 case("offset", {"@select": "?n", "@where": {"@id": "?s", "name": "?n"}, "@offset": 3}, FLINT,
-     divergence="m-ld-js ignores @offset (features §1.9)")
+     divergence="m-ld-js ignores @offset (docs/jrql.md §1.9)")
 case("distinct flag", {"@select": "?t", "@distinct": True, "@where": {"@id": "?s", "@type": "?t"}}, FLINT,
-     divergence="m-ld-js ignores a @distinct flag on @select (features §1.9)")
+     divergence="m-ld-js ignores a @distinct flag on @select (docs/jrql.md §1.9)")
 case("distinct read type", {"@distinct": "?t", "@where": {"@id": "?s", "@type": "?t"}}, FLINT)
 case("sub-query", {"@select": "?s", "@where": {"@graph": {"@id": "?s", "name": "?n"}, "@union": [{"@select": "?s", "@where": {"@id": "?s", "age": 40}}]}}, FLINT,
-     divergence="m-ld-js crashes on sub-queries (features §1.9)")
+     divergence="m-ld-js crashes on sub-queries (docs/jrql.md §1.9)")
 case("aggregate count", {"@select": {"?c": {"@count": "?s"}}, "@where": {"@id": "?s", "name": "?n"}}, FLINT,
-     divergence="m-ld-js returns rows with only @id for a variable expression result (features §1.5); we aggregate")
+     divergence="m-ld-js returns rows with only @id for a variable expression result (docs/jrql.md §1.5); we aggregate")
 case("group plain write", {"@graph": {"@id": "fred"}}, FLINT, update=False)
 
 # ---- construct ----
@@ -267,7 +267,7 @@ case("context prefix write", {"@describe": "http://ex.org/a"},
 case("context term alias", {"@context": {"nom": "http://test.example.org/#name"}, "@describe": "fred"}, FLINT)
 case("context type term", {"@context": {"Human": "http://test.example.org/#Person"}, "@select": "?s", "@where": {"@id": "?s", "@type": "Human"}}, FLINT)
 case("context reverse term", {"@context": {"parentOf": {"@reverse": "http://test.example.org/#childOf"}}, "@id": "fred", "parentOf": {"@id": "pebbles"}},
-     divergence="m-ld-js writes a @reverse term forward (features §1.2); we answer 5011", rust={"error": 5011})
+     divergence="m-ld-js writes a @reverse term forward (docs/jrql.md §1.2); we answer 5011", rust={"error": 5011})
 case("context absolute type", {"@describe": "thing"}, [{"@id": "thing", "@type": "http://ex.org/Thing"}])
 case("context prefixed type", {"@context": {"ex": "http://ex.org/"}, "@describe": "thing"}, [{"@id": "thing", "@type": "http://ex.org/Thing"}])
 
@@ -324,7 +324,7 @@ case("insert with where", {"@insert": {"@id": "?s", "adult": True}, "@where": {"
 case("insert with where no match", {"@insert": {"@id": "?s", "adult": True}, "@where": {"@id": "?s", "age": 99}}, FLINT, update=False)
 case("fixed insert where no match", {"@insert": {"@id": "fred", "flag": True}, "@where": {"@id": "fred", "age": 99}}, FLINT, update=False)
 case("insert vars no where", {"@insert": {"@id": "fred", "likes": "?x"}}, FLINT,
-     divergence="m-ld-js silently ignores an @insert with variables and nothing to bind them (features §1.8.3); we answer 4001",
+     divergence="m-ld-js silently ignores an @insert with variables and nothing to bind them (docs/jrql.md §1.8.3); we answer 4001",
      rust={"error": 4001})
 case("insert vars from delete", {"@delete": {"@id": "fred", "age": "?a"}, "@insert": {"@id": "fred", "oldAge": "?a"}}, FLINT)
 case("insert var from delete no match", {"@delete": {"@id": "fred", "height": "?h"}, "@insert": {"@id": "fred", "was": "?h"}}, FLINT, update=False)
@@ -345,7 +345,7 @@ case("update operator", {"@update": {"@id": "fred", "likes": {"@plus": 1}}}, [{"
 case("update filtered variable", {"@update": {"@id": "fred", "likes": {"@value": "?old", "@plus": 1}},
       "@where": {"@id": "fred", "likes": {"@value": "?old", "@lt": 10}}}, [{"@id": "fred", "likes": [1, 20]}])
 case("update variable id with where", {"@update": {"@id": "?s", "checked": True}, "@where": {"@id": "?s", "age": 40}}, FLINT,
-     divergence="m-ld-js fails @update with a variable @id and @where (js#185, features §5.1)")
+     divergence="m-ld-js fails @update with a variable @id and @where (js#185, docs/jrql.md §2.1)")
 case("update two properties", {"@update": {"@id": "fred", "name": "Freddy", "age": 41}}, FLINT)
 case("update with insert", {"@update": {"@id": "fred", "age": 41}, "@insert": {"@id": "fred", "note": "birthday"}}, FLINT)
 case("update multi value", {"@update": {"@id": "fred", "nick": ["A", "B"]}}, FLINT)
@@ -411,7 +411,7 @@ case("select limit offset", {"@select": "?n", "@where": {"@id": "?s", "name": "?
 case("where array top level", {"@select": "?n", "@where": [{"@id": "?s", "name": "?n"}, {"@id": "?s", "age": 40}]}, FLINT)
 case("filter on var in nested", {"@select": "?h", "@where": {"@graph": {"@id": "?h", "wife": {"@id": "?w", "age": "?a"}}, "@filter": {"@gt": ["?a", 30]}}}, FLINT)
 case("insert language tag case", {"@id": "thing", "label": {"@value": "Colour", "@language": "en-GB"}},
-     divergence="m-ld-js drops the language tag of a value object (features §1.3 bug)")
+     divergence="m-ld-js drops the language tag of a value object (docs/jrql.md §1.3 bug)")
 case("read unsupported group", {"@describe": "fred", "@where": {"@union": []}}, FLINT)
 
 case("agree flag", {"@insert": {"@id": "fred", "name": "Fred"}, "@agree": True},
@@ -465,10 +465,10 @@ DIVERGENCES = {
     "context container list": "@container in a context answers 5011 here; m-ld-js writes a set, not a list (docs/divergences.md)",
     "number 1e-7": "a fraction in exponent form without a '.' is a double here; m-ld-js (jsonld's isDouble) stores 1e-7 as the integer 0",
     "number negative big": "integers beyond 2^53 are kept exactly; m-ld-js's JSON.parse rounds them",
-    "update with where fixed id": "m-ld-js fails any @update with a @where whose values are bound there (js#185, features §5.1)",
+    "update with where fixed id": "m-ld-js fails any @update with a @where whose values are bound there (js#185, docs/jrql.md §2.1)",
     "distinct read type": "a top-level @distinct read is supported here (m-ld-js: 5011 Read type not supported)",
     "construct sub-index": "a sub-index key in a construct template answers 4001 here; m-ld-js answers nothing (docs/divergences.md)",
-    "value json string rdf:JSON": "m-ld-js throws on rdf:JSON literals (features §1.3 bug)",
+    "value json string rdf:JSON": "m-ld-js throws on rdf:JSON literals (docs/jrql.md §1.3 bug)",
     "value date prefixed output": "m-ld-js fails to compact a datatype IRI under a request prefix ('Absolute IRI confused with prefix')",
     "bind divide": "decimal division: exact to 18 places here, a JS double in m-ld-js (Comunica)",
     "values only": "m-ld-js loses the bindings of a @where with only @values (rows come back empty)",

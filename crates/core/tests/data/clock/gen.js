@@ -1,9 +1,9 @@
 // Generates crates/core/tests/data/clock/vectors.json from the real m-ld-js 0.10.0 engine.
 //
-// How to regenerate (needs node and npm registry access):
-//   cp -r /work/shared/reference/mld-js/tools /tmp/mldtools && cd /tmp/mldtools && npm install
-//   cp <repo>/crates/core/tests/data/clock/gen.js /tmp/mldtools/
-//   node gen.js > <repo>/crates/core/tests/data/clock/vectors.json
+// How to regenerate (needs node and npm registry access): the node packages are installed from
+// the repository's pinned package.json by `cargo xtask npm-install`; then, from the folder they
+// are installed in (the script resolves @m-ld/m-ld and @ably/msgpack-js from its working folder),
+//   node <repo>/crates/core/tests/data/clock/gen.js > <repo>/crates/core/tests/data/clock/vectors.json
 // The output is deterministic (fixed PRNG seed). crates/core/tests/clock_vectors.rs replays it.
 //
 // Vector kinds:

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Extracts every non-presence payload from the m-ld-js capture logs into captures.json.
 
-Usage (from this folder):
-    python3 extract.py /work/shared/reference/mld-js/captures/*.log > captures.json
+Usage (from this folder), given the capture logs of real m-ld-js 0.10.0 traffic (capture.log,
+capture2.log, capture3.log: MQTT PUBLISH lines with hex payloads, as the source names in
+captures.json refer to them):
+    python3 extract.py <captures folder>/*.log > captures.json
 
 Each entry: {"source": "<file> #<n>", "topic": ..., "kind": ..., "hex": ..., "decoded": {...}}.
 `kind` is the capture decoder's own classification (operation, send, reply, notify,

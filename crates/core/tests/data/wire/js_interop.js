@@ -1,10 +1,10 @@
 // Cross-checks the Rust wire codec against the real m-ld-js 0.10.0 engine.
 //
-// Setup (needs node and npm registry access), as for ../clock/gen.js:
-//   cp -r /work/shared/reference/mld-js/tools /tmp/mldtools && cd /tmp/mldtools && npm install
-//   cp <repo>/crates/core/tests/data/wire/js_interop.js /tmp/mldtools/
+// Setup (needs node and npm registry access), as for ../clock/gen.js: the node packages are
+// installed from the repository's pinned package.json by `cargo xtask npm-install`; run this
+// script from the folder they are installed in (it resolves @m-ld/m-ld from its working folder).
 //
-// Two modes:
+// Two modes (`js_interop.js` standing for <repo>/crates/core/tests/data/wire/js_interop.js):
 //   node js_interop.js gen > <repo>/crates/core/tests/data/wire/js_ops.json
 //       Operations encoded by JS MeldOperation.fromOperation, each with the triples JS itself
 //       decodes from them (MeldOperation.fromEncoded). tests/wire_captures.rs replays them.
