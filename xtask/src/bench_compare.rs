@@ -3,8 +3,8 @@
 //! operations) on this engine and on m-ld-js 0.10 in one session, on one broker, and prints the
 //! medians side by side with their ratio.
 //!
-//! Owns the pinned npm packages of the JS side (installed once into a cache folder under the
-//! target directory), the broker's lifetime and the table. The workloads themselves live in
+//! Owns the broker's lifetime and the table (the pinned npm packages of the JS side are
+//! `crate::npm`'s). The workloads themselves live in
 //! `benches/replication/workloads.rs` (run by the `replication` example, built in release) and
 //! `benches/js/bench.js`; this module knows nothing of m-ld.
 
@@ -18,14 +18,6 @@ use anyhow::{Context, Result, bail};
 
 use crate::mosquitto::Mosquitto;
 use crate::{cargo, root, target_dir};
-
-/// m-ld-js and what its MQTT remotes and in-memory backend need, pinned as the interop tests pin them.
-const JS_PACKAGES: &[(&str, &str)] = &[
-    ("@m-ld/m-ld", "0.10.0"),
-    ("memory-level", "1.0.0"),
-    ("mqtt", "4.3.8"),
-    ("async-mqtt", "2.6.3"),
-];
 
 const WORKLOADS: [&str; 4] = ["latency", "converge", "snapshot", "revup"];
 
@@ -123,11 +115,12 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--runs must be at least 1");
     }
     let cache = target_dir().join("bench-compare");
-    let node_dir = cache.join("node");
-    if !args.rust_only {
+    let modules = if args.rust_only {
+        None
+    } else {
         require_node()?;
-        install_packages(&node_dir)?;
-    }
+        Some(crate::npm::install()?)
+    };
     cargo(
         &[
             "build",
@@ -147,18 +140,17 @@ pub fn run(args: Args) -> Result<()> {
     );
     let port = broker.port.to_string();
     let script = root().join("benches/js/bench.js");
-    let modules = node_dir.join("node_modules");
     let mut figures: BTreeMap<(&str, String), Vec<f64>> = BTreeMap::new();
     for run in 1..=args.runs {
         for workload in &workloads {
             let mut rust = Command::new(&runner);
             rust.args(["run", "--port", &port, workload]);
             let mut engines = vec![("rust", rust)];
-            if !args.rust_only {
+            if let Some(modules) = &modules {
                 let mut js = Command::new("node");
                 js.arg(&script)
                     .args(["--port", &port, workload])
-                    .env("NODE_PATH", &modules);
+                    .env("NODE_PATH", modules);
                 if args.js_nodelay {
                     js.env("MLD_BENCH_NODELAY", "1");
                 }
@@ -197,11 +189,6 @@ fn require_node() -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Installs the pinned packages into `dir` unless they already are.
-fn install_packages(dir: &Path) -> Result<()> {
-    crate::npm::install(dir, "m-ld-bench-compare-cache", JS_PACKAGES, None)
 }
 
 /// Runs one engine's workload process (bounded), returning its `(metric, ms)` figures.

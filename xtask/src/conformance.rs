@@ -1,8 +1,7 @@
 //! `cargo xtask test-conformance`: runs the unmodified npm `@m-ld/m-ld-test` compliance specs against
 //! the `mld-orchestrator`, with clones of this engine or, in a mixed run, alternating with m-ld-js.
 //!
-//! Owns the pinned npm packages (installed once into a cache folder under the target directory), the
-//! small node runner script, and the lifetimes of the orchestrator and of the broker (`--mosquitto`:
+//! Owns the small node runner script (the pinned npm packages are `crate::npm`'s), and the lifetimes of the orchestrator and of the broker (`--mosquitto`:
 //! a Mosquitto process; by default the orchestrator's embedded broker). It knows nothing of m-ld
 //! itself.
 
@@ -14,17 +13,6 @@ use anyhow::{Context, Result, bail};
 
 use crate::mosquitto::Mosquitto;
 use crate::{cargo, root, target_dir};
-
-/// The npm packages the suite needs, pinned. `jasmine` is not declared by `@m-ld/m-ld-test`.
-const SUITE_PACKAGES: &[(&str, &str)] = &[("@m-ld/m-ld-test", "0.1.1"), ("jasmine", "4.6.0")];
-
-/// The m-ld-js engine and what its MQTT remotes and on-disk storage need, for mixed colonies.
-const JS_ENGINE_PACKAGES: &[(&str, &str)] = &[
-    ("@m-ld/m-ld", "0.10.0"),
-    ("mqtt", "4.3.8"),
-    ("async-mqtt", "2.6.3"),
-    ("classic-level", "1.4.1"),
-];
 
 const RUNNER_JS: &str = r#"// Runs the m-ld compliance specs against an orchestrator: node runner.js URL SPEC...
 // A spec starting with `./` selects from our own specs, in the folder MLD_LOCAL_SPECS.
@@ -86,8 +74,10 @@ pub fn run(
         specs.push(skip_filter(skips));
     }
     let cache = target_dir().join("conformance");
+    // The suite, jasmine (which it does not declare) and m-ld-js for mixed colonies.
+    let modules = crate::npm::install()?;
     let node_dir = cache.join("node");
-    install_packages(&node_dir)?;
+    std::fs::create_dir_all(&node_dir)?;
     std::fs::write(node_dir.join("runner.js"), RUNNER_JS)?;
     cargo(&["build", "-p", "m-ld-conformance", "--bins"], &[])?;
     let bin = target_dir().join("debug");
@@ -95,7 +85,7 @@ pub fn run(
     let js = format!(
         "node {} {}",
         root().join("crates/conformance/js/clone.js").display(),
-        node_dir.join("node_modules").display()
+        modules.display()
     );
     let engines = match engines_used {
         Engines::Rust => vec![rust],
@@ -153,7 +143,7 @@ pub fn run(
         .env("MLD_FAILED_SPECS", &failures)
         .env("MLD_ENGINES", engines_used.name())
         // Our specs require the suite's modules from the cache.
-        .env("NODE_PATH", node_dir.join("node_modules"))
+        .env("NODE_PATH", &modules)
         .arg("runner.js")
         .arg(&url)
         .args(&selections)
@@ -245,23 +235,6 @@ fn selection(spec: &str) -> String {
     } else {
         spec.to_owned()
     }
-}
-
-/// Installs the pinned packages into `dir` unless they already are: the JS engine too, even for a
-/// run without it, so that switching between mixed and unmixed runs never reinstalls.
-fn install_packages(dir: &Path) -> Result<()> {
-    let packages: Vec<(&str, &str)> = SUITE_PACKAGES
-        .iter()
-        .chain(JS_ENGINE_PACKAGES)
-        .copied()
-        .collect();
-    // restify >= 11 is needed on node 20 by the suite's own (unused) JS orchestrator dependencies.
-    crate::npm::install(
-        dir,
-        "m-ld-conformance-cache",
-        &packages,
-        Some(r#"{ "restify": "^11.1.0" }"#),
-    )
 }
 
 #[cfg(test)]

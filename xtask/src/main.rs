@@ -51,6 +51,9 @@ enum Cmd {
     /// Runs the replication workloads on this engine and on m-ld-js 0.10 side by side, on one
     /// broker, and prints the medians with their ratio.
     BenchCompare(bench_compare::Args),
+    /// Installs the pinned m-ld-js tools (js/package.json) and prints their node_modules folder,
+    /// for `M_LD_JS_NODE_MODULES` and `NODE_PATH`.
+    NpmInstall,
 }
 
 fn main() -> Result<()> {
@@ -71,6 +74,10 @@ fn main() -> Result<()> {
             conformance::run(engines, mosquitto, &skips, &specs)
         }
         Cmd::BenchCompare(args) => bench_compare::run(args),
+        Cmd::NpmInstall => {
+            println!("{}", npm::install()?.display());
+            Ok(())
+        }
     }
 }
 
@@ -107,6 +114,8 @@ fn cargo(args: &[&str], envs: &[(&str, String)]) -> Result<()> {
 
 fn ci(proptest_cases: u32) -> Result<()> {
     cargo(&["fmt", "--all", "--", "--check"], &[])?;
+    // The tests that run m-ld-js find it here.
+    let modules = npm::install()?.display().to_string();
     cargo(
         &[
             "clippy",
@@ -120,7 +129,10 @@ fn ci(proptest_cases: u32) -> Result<()> {
     )?;
     cargo(
         &["test", "--workspace"],
-        &[("PROPTEST_CASES", proptest_cases.to_string())],
+        &[
+            ("PROPTEST_CASES", proptest_cases.to_string()),
+            ("M_LD_JS_NODE_MODULES", modules.clone()),
+        ],
     )?;
     // The durable (RocksDB) tests of the facade and the CLI sit behind their `rocksdb` features,
     // which the workspace's default build leaves out.
@@ -134,7 +146,10 @@ fn ci(proptest_cases: u32) -> Result<()> {
             "--features",
             "m-ld/rocksdb,m-ld-cli/rocksdb",
         ],
-        &[("PROPTEST_CASES", proptest_cases.to_string())],
+        &[
+            ("PROPTEST_CASES", proptest_cases.to_string()),
+            ("M_LD_JS_NODE_MODULES", modules),
+        ],
     )?;
     Ok(())
 }
@@ -251,10 +266,7 @@ mod tidy {
             .unwrap_or(rest.len());
         let mut s = &rest[start..];
         let mut cited = Vec::new();
-        loop {
-            let Some(after) = s.strip_prefix('§') else {
-                break;
-            };
+        while let Some(after) = s.strip_prefix('§') {
             let Some((number, len)) = section_number(after) else {
                 break;
             };
@@ -300,14 +312,6 @@ mod tidy {
         );
     }
 
-    /// Lines still allowed to name a document outside the repository, until they are reworded:
-    /// (file, text on the line).
-    const PENDING_EXTERNAL: &[(&str, &str)] = &[(
-        // The setup hint printed when m-ld-js is missing, until `cargo xtask npm-install` exists.
-        "crates/mqtt/tests/it/interop.rs",
-        concat!("copy shared", "/reference/mld-js/tools/package.json"),
-    )];
-
     /// The repository stands alone: nothing cites a document outside it (the reference
     /// write-ups of m-ld-js, or any path of the machine it was written on).
     #[test]
@@ -327,10 +331,7 @@ mod tidy {
                     || bare_protocol
                     || line.contains(reference)
                     || line.contains(machine);
-                let pending = PENDING_EXTERNAL
-                    .iter()
-                    .any(|(f, t)| *f == file && line.contains(t));
-                if external && !pending {
+                if external {
                     found.push(format!("{file}:{}: {}", i + 1, line.trim()));
                 }
             }

@@ -1,46 +1,55 @@
-//! Pinned npm packages installed into a cache folder, once per manifest (shared by the
-//! conformance run and bench-compare).
+//! The pinned m-ld-js tools (`js/package.json` with its `package-lock.json`), installed with
+//! `npm ci` into one folder of the target directory, once per manifest: the conformance run,
+//! bench-compare and the tests that run m-ld-js (`M_LD_JS_NODE_MODULES`) all use that folder.
 
-use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-/// Installs `packages` (name, exact version) into `dir` as the private package `name`, with
-/// optional npm `overrides` (a JSON object), unless that exact manifest is installed already.
-pub fn install(
-    dir: &Path,
-    name: &str,
-    packages: &[(&str, &str)],
-    overrides: Option<&str>,
-) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let deps: Vec<String> = packages
-        .iter()
-        .map(|(package, version)| format!("    \"{package}\": \"{version}\""))
-        .collect();
-    let overrides = overrides
-        .map(|o| format!(",\n  \"overrides\": {o}"))
-        .unwrap_or_default();
-    let manifest = format!(
-        "{{\n  \"name\": \"{name}\",\n  \"private\": true,\n  \"dependencies\": {{\n{}\n  }}{overrides}\n}}\n",
-        deps.join(",\n")
-    );
+/// The manifest and lockfile, as committed.
+const MANIFEST: &str = include_str!("../../js/package.json");
+const LOCKFILE: &str = include_str!("../../js/package-lock.json");
+
+/// Installs the pinned packages (unless that exact manifest and lockfile are installed already)
+/// and returns their `node_modules` folder.
+pub fn install() -> Result<PathBuf> {
+    let dir = crate::target_dir().join("js");
+    install_into(&dir)?;
+    Ok(dir.join("node_modules"))
+}
+
+fn install_into(dir: &Path) -> Result<()> {
+    let stamp = format!("{MANIFEST}\n{LOCKFILE}");
     let installed = dir.join("node_modules").join(".installed-manifest");
-    if std::fs::read_to_string(&installed).ok().as_deref() == Some(manifest.as_str()) {
+    if std::fs::read_to_string(&installed).ok().as_deref() == Some(stamp.as_str()) {
         return Ok(());
     }
-    std::fs::write(dir.join("package.json"), &manifest)?;
-    eprintln!("xtask: installing npm packages into {}", dir.display());
+    let npm_works = Command::new("npm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !npm_works {
+        bail!(
+            "the m-ld-js tools need node and npm on the PATH (Node.js 18 or later): on Debian, \
+             `apt-get install nodejs npm`"
+        );
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("package.json"), MANIFEST)?;
+    std::fs::write(dir.join("package-lock.json"), LOCKFILE)?;
+    eprintln!(
+        "xtask: installing the pinned m-ld-js tools (js/package.json) into {}",
+        dir.display()
+    );
     let status = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(dir)
         .status()
-        .context("running npm (node and npm are required)")?;
+        .context("running npm")?;
     if !status.success() {
-        bail!("npm install failed: {status}");
+        bail!("npm ci failed: {status}");
     }
-    std::fs::File::create(&installed)?.write_all(manifest.as_bytes())?;
+    std::fs::write(&installed, stamp)?;
     Ok(())
 }

@@ -126,16 +126,8 @@ pub fn inline_json(literal: &Literal) -> Option<Value> {
             } else if let Ok(u) = lexical.parse::<u64>() {
                 Some(Value::from(u))
             } else {
-                let digits = lexical.trim_start_matches(['+', '-']);
-                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                    lexical
-                        .parse::<f64>()
-                        .ok()
-                        .and_then(Number::from_f64)
-                        .map(Value::Number)
-                } else {
-                    None
-                }
+                // As m-ld-js presents an integer: `parseInt(lexical)` (`1.5E0` is 1).
+                js_number_json(js::parse_int(lexical))
             }
         }
         ns::XSD_DOUBLE => double_json(lexical),
@@ -143,15 +135,16 @@ pub fn inline_json(literal: &Literal) -> Option<Value> {
     }
 }
 
-/// A finite `xsd:double` lexical form as a JSON number; integral values become integers, as
-/// JavaScript would print them.
+/// A finite `xsd:double` lexical form as a JSON number, as m-ld-js presents it
+/// (`parseFloat(lexical)`); NaN and the infinities, which JSON cannot carry (m-ld-js gives
+/// `null`), stay value objects.
 fn double_json(lexical: &str) -> Option<Value> {
-    let trimmed = lexical.trim();
-    let lower = trimmed.trim_start_matches(['+', '-']).to_ascii_lowercase();
-    if lower.starts_with("inf") || lower.starts_with("nan") {
-        return None;
-    }
-    let value: f64 = trimmed.parse().ok()?;
+    js_number_json(js::parse_float(lexical))
+}
+
+/// A JavaScript number as JSON: integral values as integers, as JavaScript prints them; `None`
+/// for NaN and the infinities.
+fn js_number_json(value: f64) -> Option<Value> {
     if !value.is_finite() {
         return None;
     }

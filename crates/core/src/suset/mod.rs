@@ -17,7 +17,7 @@ mod working;
 
 use std::collections::{HashMap, HashSet};
 
-use oxrdf::Triple;
+use oxrdf::{Literal, NamedNode, Term, Triple};
 
 pub use self::admin::{Compaction, JournalAdmin, MAX_FUSION_SPAN, Retention};
 pub use self::meta::FORMAT_VERSION;
@@ -550,6 +550,14 @@ impl<S: Store> SuSet<S> {
         w.reserve(op.inserts.len() + op.deletes.len());
         let mut removed = Vec::new();
         for (t, theirs) in &op.deletes {
+            let of_theirs = |e: &working::Touched| e.tids().iter().any(|tid| theirs.contains(tid));
+            let twin = match js_integral_double(t) {
+                Some(double) if !of_theirs(w.entry(t, false)?) => {
+                    of_theirs(w.entry(&double, false)?).then_some(double)
+                }
+                _ => None,
+            };
+            let t = twin.as_ref().unwrap_or(t);
             let e = w.entry(t, false)?;
             if !e.present() {
                 continue;
@@ -869,6 +877,26 @@ impl<S: Store> SuSet<S> {
         };
         Ok((snapshot, latest))
     }
+}
+
+/// The `xsd:double` a remote delete of the integer-valued triple `t` may mean: the triple with
+/// the canonical double of equal value. m-ld-js puts an integral double on the wire as a
+/// MessagePack integer (docs/protocol.md §3.3), so its delete of `1.234567890123457E15` arrives
+/// as the integer `1234567890123457`; [`SuSet::apply`] removes the double when the delete's TIDs
+/// are those of the double's inserts and not of the integer's.
+fn js_integral_double(t: &Triple) -> Option<Triple> {
+    let Term::Literal(literal) = &t.object else {
+        return None;
+    };
+    if literal.datatype().as_str() != m_ld_vocab::ns::XSD_INTEGER {
+        return None;
+    }
+    let value: f64 = literal.value().parse().ok()?;
+    let double = Literal::new_typed_literal(
+        m_ld_vocab::js::canonical_double(value),
+        NamedNode::new_unchecked(m_ld_vocab::ns::XSD_DOUBLE),
+    );
+    Some(Triple::new(t.subject.clone(), t.predicate.clone(), double))
 }
 
 /// Rejects operations whose lists are malformed: an insert TID outside the operation's own

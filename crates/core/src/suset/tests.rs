@@ -308,6 +308,56 @@ fn remote_delete_of_unknown_tids_changes_nothing() {
     assert_eq!(a.state().tids(&x).unwrap(), vec![ca.message.op.tid()]);
 }
 
+fn typed(s: &str, p: &str, lexical: &str, datatype: &str) -> Triple {
+    Triple::new(
+        iri(s),
+        iri(&format!("#{p}")),
+        Literal::new_typed_literal(lexical, NamedNode::new_unchecked(datatype)),
+    )
+}
+
+#[test]
+fn a_js_delete_of_an_integral_double_sent_as_an_integer_removes_the_double() {
+    use m_ld_vocab::ns::{XSD_DOUBLE, XSD_INTEGER};
+    let mut a = genesis();
+    let mut b = join(&mut a);
+    let double = typed("x", "n", "1.234567890123457E15", XSD_DOUBLE);
+    let integer = typed("x", "n", "1234567890123457", XSD_INTEGER);
+    let ca = commit(&mut a, ins(vec![double.clone()]));
+    b.apply(ca.message.clone()).unwrap();
+    // m-ld-js deletes the double, but its wire form is the integer of equal value.
+    let mut cb = commit(&mut b, del(vec![double.clone()]));
+    cb.message.op.deletes[0].0 = integer.clone();
+    let (update, _) = applied(a.apply(cb.message).unwrap());
+    assert_eq!(update.deletes, vec![double.clone()]);
+    assert!(all(&a).is_empty());
+}
+
+#[test]
+fn an_integer_delete_removes_the_integer_when_its_tids_are_the_integers() {
+    use m_ld_vocab::ns::{XSD_DOUBLE, XSD_INTEGER};
+    let mut a = genesis();
+    let mut b = join(&mut a);
+    let double = typed("x", "n", "2.0E0", XSD_DOUBLE);
+    let integer = typed("x", "n", "2", XSD_INTEGER);
+    let ca = commit(&mut a, ins(vec![double.clone(), integer.clone()]));
+    b.apply(ca.message.clone()).unwrap();
+    // Both triples have the same TID: the integer itself matches, and only it goes.
+    let cb = commit(&mut b, del(vec![integer.clone()]));
+    let (update, _) = applied(a.apply(cb.message).unwrap());
+    assert_eq!(update.deletes, vec![integer]);
+    assert_eq!(all(&a).len(), 1);
+    // A delete whose TIDs are neither triple's changes nothing.
+    let mut cb = commit(&mut b, del(vec![double.clone()]));
+    cb.message.op.deletes[0] = (
+        typed("x", "n", "2", XSD_INTEGER),
+        vec![TreeClock::genesis().ticked().ticked().hash()],
+    );
+    let (update, _) = applied(a.apply(cb.message).unwrap());
+    assert!(update.deletes.is_empty());
+    assert_eq!(all(&a).len(), 1);
+}
+
 #[test]
 fn duplicates_are_detected_by_ticks_seen() {
     let mut a = genesis();

@@ -156,9 +156,7 @@ async fn clones_share_a_domain_through_mosquitto() {
 
 /// Where m-ld-js 0.10.0 and its MQTT dependencies are installed, if they are.
 fn js_modules() -> Option<PathBuf> {
-    let modules = std::env::var_os("M_LD_JS_NODE_MODULES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/mldtools/node_modules"));
+    let modules = PathBuf::from(std::env::var_os("M_LD_JS_NODE_MODULES")?);
     let package = std::fs::read_to_string(modules.join("@m-ld/m-ld/package.json")).ok()?;
     let version = serde_json::from_str::<Value>(&package).ok()?["version"].clone();
     let complete = ["memory-level", "mqtt", "async-mqtt"]
@@ -179,8 +177,8 @@ fn js_unavailable() -> Option<&'static str> {
         Some("node is not installed")
     } else if js_modules().is_none() {
         Some(
-            "m-ld-js 0.10.0 is not installed: copy shared/reference/mld-js/tools/package.json \
-             to /tmp/mldtools and npm install there, or set M_LD_JS_NODE_MODULES",
+            "m-ld-js 0.10.0 is not installed: set M_LD_JS_NODE_MODULES to the folder that \
+             `cargo xtask npm-install` prints",
         )
     } else {
         None
@@ -420,6 +418,43 @@ async fn a_rust_clone_joins_a_js_domain_and_both_converge() {
         "{seen}"
     );
 
+    js.call("close", json!(null)).await;
+    rust.close().await.unwrap();
+}
+
+/// Numbers a Rust clone writes are the triples an m-ld-js clone writes for the same JSON, so that
+/// a delete by value from m-ld-js removes them (exact ties in the canonical double, among others).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_js_clone_deletes_numbers_a_rust_clone_wrote() {
+    let broker = broker();
+    if let Some(why) = js_unavailable() {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let port = broker.port();
+    let rust = open(port, "rust", true, MemoryStore::new()).await.unwrap();
+    let mut js = JsPeer::spawn(port, "js", false);
+    js.call("open", json!(null)).await;
+    // Written as JSON text, as an app would send them.
+    let numbers: Value = serde_json::from_str(
+        r#"{"@id": "num", "label": "numbers", "tie": 1234567890123456.5,
+            "other": 1125899906842624.5, "sum": 0.30000000000000004, "tiny": 5e-324,
+            "big": 1e21, "zero": -0.0}"#,
+    )
+    .unwrap();
+    rust.write(&numbers).await.unwrap();
+    let seen = agree(&rust, &mut js, &["num"]).await;
+    assert_eq!(seen["num"]["tie"], json!(1234567890123457u64), "{seen}");
+    // m-ld-js deletes each value by the number it is given.
+    let mut delete = numbers.clone();
+    delete.as_object_mut().unwrap().remove("label");
+    js.call("write", json!({ "@delete": delete })).await;
+    let seen = agree(&rust, &mut js, &["num"]).await;
+    assert_eq!(
+        seen["num"],
+        json!({"@id": "num", "label": "numbers"}),
+        "{seen}"
+    );
     js.call("close", json!(null)).await;
     rust.close().await.unwrap();
 }
