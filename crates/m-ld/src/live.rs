@@ -166,14 +166,45 @@ async fn begin<S: Store + Clone>(
         (Some(suset), _) => Ok((suset, Vec::new(), true)),
         (None, true) if inner.config.genesis => Err(MeldError::GenesisConflict),
         (None, true) => {
-            let snapshot = remotes.snapshot(true).await?;
-            let (suset, updates) = join(store, domain, snapshot).await?;
+            let (suset, updates) = join_by_snapshot(inner, remotes, store).await?;
             Ok((suset, updates, false))
         }
         (None, false) if inner.config.genesis => {
             Ok((SuSet::genesis(store, domain)?, Vec::new(), false))
         }
         (None, false) => Err(CoreError::NoVisibleClones.into()),
+    }
+}
+
+/// How many snapshots a new clone asks for before it fails to join.
+const JOIN_ATTEMPTS: u32 = 4;
+
+/// Joins the domain by snapshot. A snapshot that fails in transit (its collaborator left, was
+/// killed or went silent, or refused) is asked again, of the next collaborator in turn: nothing
+/// is written to the store until one arrives whole, so a failed attempt leaves no trace.
+async fn join_by_snapshot<S: Store + Clone>(
+    inner: &Inner<S>,
+    remotes: &dyn Remotes,
+    store: S,
+) -> Result<(SuSet<S>, Vec<OperationMessage>), MeldError> {
+    let domain = &inner.config.domain;
+    let mut attempt = 1;
+    loop {
+        let joined = match remotes.snapshot(true).await {
+            Ok(snapshot) => join(store.clone(), domain, snapshot).await,
+            Err(e) => Err(e.into()),
+        };
+        match joined {
+            Err(MeldError::Core(e @ (CoreError::Transport(_) | CoreError::Rejected(_))))
+                if attempt < JOIN_ATTEMPTS =>
+            {
+                tracing::info!("snapshot attempt {attempt} failed (asking again): {e}");
+                let step = inner.config.network_timeout.min(Duration::from_secs(5)) / 20;
+                tokio::time::sleep(step * attempt).await;
+                attempt += 1;
+            }
+            joined => return joined,
+        }
     }
 }
 

@@ -9,9 +9,15 @@
 //! A consumer confirms its subscription by publishing an empty *probe* on the channel topic and
 //! waiting for it to come back: MQTT delivers a client's publishes after its earlier subscribe
 //! took effect. Producers never subscribe, so no m-ld-js peer sees a probe.
+//!
+//! Patience: a stream fails at once when its producer's presence goes (it left, or its will was
+//! published), and after [`STREAM_PATIENCE`] network timeouts of silence while it stays present.
+//! A producer that is present is alive and connected; m-ld-js collaborators can pause longer
+//! than a network timeout between items (about a second with a few thousand subjects), and m-ld-js
+//! joiners get over that by retrying, so a single network timeout would make a live but slow
+//! collaborator look dead (docs/protocol.md §2.5).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -31,10 +37,15 @@ pub(crate) struct ChannelEntry {
     pub probe: Option<oneshot::Sender<()>>,
 }
 
+/// How many network timeouts of silence a stream allows while its producer is present.
+pub(crate) const STREAM_PATIENCE: u32 = 12;
+
 /// The receiving end of a channel; unsubscribes when dropped.
 pub(crate) struct Consumer {
     items: mpsc::UnboundedReceiver<Bytes>,
-    _guard: ChannelGuard,
+    /// The clone producing the channel.
+    producer: String,
+    guard: ChannelGuard,
 }
 
 struct ChannelGuard {
@@ -48,8 +59,13 @@ impl Drop for ChannelGuard {
     }
 }
 
-/// Subscribes to channel `channel` and waits until the subscription is in effect.
-pub(crate) async fn consume(shared: &Arc<Shared>, channel: &str) -> Result<Consumer, CoreError> {
+/// Subscribes to channel `channel`, produced by clone `producer`, and waits until the
+/// subscription is in effect.
+pub(crate) async fn consume(
+    shared: &Arc<Shared>,
+    channel: &str,
+    producer: &str,
+) -> Result<Consumer, CoreError> {
     let (items_tx, items) = mpsc::unbounded_channel();
     let (probe_tx, probe_rx) = oneshot::channel();
     shared.register_channel(
@@ -71,7 +87,8 @@ pub(crate) async fn consume(shared: &Arc<Shared>, channel: &str) -> Result<Consu
     match tokio::time::timeout(shared.config.network_timeout, probe_rx).await {
         Ok(Ok(())) => Ok(Consumer {
             items,
-            _guard: guard,
+            producer: producer.to_owned(),
+            guard,
         }),
         Ok(Err(_)) => Err(CoreError::Transport(
             "connection lost while subscribing to a channel".into(),
@@ -82,14 +99,10 @@ pub(crate) async fn consume(shared: &Arc<Shared>, channel: &str) -> Result<Consu
     }
 }
 
-/// The items of a channel, each decoded by `decode`. The stream fails if no notification
-/// arrives within `timeout`, if the connection drops, or on a malformed or error notification.
-pub(crate) fn into_stream<T, D>(
-    consumer: Consumer,
-    timeout: Duration,
-    what: &'static str,
-    decode: D,
-) -> PeerStream<T>
+/// The items of a channel, each decoded by `decode`. The stream fails when its producer is no
+/// longer present, after [`STREAM_PATIENCE`] network timeouts without a notification, if the
+/// connection drops, or on a malformed or error notification.
+pub(crate) fn into_stream<T, D>(consumer: Consumer, what: &'static str, decode: D) -> PeerStream<T>
 where
     T: Send + 'static,
     D: Fn(&[u8]) -> Result<T, CoreError> + Send + 'static,
@@ -98,10 +111,9 @@ where
         Some((consumer, decode)),
         move |state| async move {
             let (mut consumer, decode) = state?;
-            let failure = match tokio::time::timeout(timeout, consumer.items.recv()).await {
-                Err(_) => CoreError::Transport(format!("{what}: send timeout exceeded")),
-                Ok(None) => CoreError::Transport(format!("{what}: connection lost")),
-                Ok(Some(bytes)) => match Notification::decode(&bytes) {
+            let failure = match next_notification(&mut consumer, what).await {
+                Err(e) => e,
+                Ok(bytes) => match Notification::decode(&bytes) {
                     Ok(Notification::Next(item)) => match decode(&item) {
                         Ok(item) => return Some((Ok(item), Some((consumer, decode)))),
                         Err(e) => e,
@@ -115,6 +127,42 @@ where
             Some((Err(failure), None))
         },
     ))
+}
+
+/// The next notification on a channel, waited for as long as its producer is present (up to
+/// the patience).
+async fn next_notification(consumer: &mut Consumer, what: &str) -> Result<Bytes, CoreError> {
+    let shared = Arc::clone(&consumer.guard.shared);
+    let timeout = shared.config.network_timeout;
+    let mut presence = shared.presence_changes();
+    let mut silent = 0;
+    let mut deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        tokio::select! {
+            item = consumer.items.recv() => {
+                return item.ok_or_else(|| CoreError::Transport(format!("{what}: connection lost")));
+            }
+            changed = presence.changed() => {
+                if changed.is_err() || !shared.is_present(&consumer.producer) {
+                    return Err(CoreError::Transport(format!(
+                        "{what}: {} left the domain",
+                        consumer.producer
+                    )));
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                silent += 1;
+                if silent >= STREAM_PATIENCE || !shared.is_present(&consumer.producer) {
+                    return Err(CoreError::Transport(format!("{what}: send timeout exceeded")));
+                }
+                tracing::debug!(
+                    "{what}: {} is slow ({silent} network timeouts), and still present",
+                    consumer.producer
+                );
+                deadline += timeout;
+            }
+        }
+    }
 }
 
 fn notified(what: &str, e: NotifyError) -> CoreError {

@@ -472,8 +472,13 @@ impl Shared {
         if unable { Ok(None) } else { Err(last) }
     }
 
+    /// Notified of every presence message received.
+    pub(crate) fn presence_changes(&self) -> watch::Receiver<u64> {
+        self.presence_seen.subscribe()
+    }
+
     /// Whether `id`'s presence record says it is present.
-    fn is_present(&self, id: &str) -> bool {
+    pub(crate) fn is_present(&self, id: &str) -> bool {
         self.state()
             .presence
             .present(&self.topics.control)
@@ -528,7 +533,7 @@ impl Shared {
             self.state().replies.remove(&message_id);
             return Err(e);
         }
-        let reply = self.await_reply(&message_id, reply).await?;
+        let reply = self.await_reply(Some(peer), &message_id, reply).await?;
         match Reply::decode(&reply.payload)? {
             Reply::Response(Response::Rejected { status }) => Err(CoreError::Rejected(status)),
             Reply::Response(response) => Ok((response, reply)),
@@ -544,21 +549,41 @@ impl Shared {
         rx
     }
 
+    /// Waits up to the network timeout for the reply to our message `message_id`; fails at once
+    /// if the replier is a present `collaborator` and leaves the domain meanwhile (a requester
+    /// awaiting our answer need not be present: a joining clone is not).
     async fn await_reply(
         &self,
+        collaborator: Option<&str>,
         message_id: &str,
-        reply: oneshot::Receiver<ReplyMessage>,
+        mut reply: oneshot::Receiver<ReplyMessage>,
     ) -> Result<ReplyMessage, CoreError> {
-        match tokio::time::timeout(self.config.network_timeout, reply).await {
-            Ok(Ok(reply)) => Ok(reply),
-            Ok(Err(_)) => Err(CoreError::Transport(
-                "connection lost while waiting for a reply".into(),
-            )),
-            Err(_) => {
-                self.state().replies.remove(message_id);
-                Err(CoreError::Transport("send timeout exceeded".into()))
+        let mut presence = self.presence_changes();
+        let deadline = tokio::time::sleep(self.config.network_timeout);
+        tokio::pin!(deadline);
+        let failure = loop {
+            tokio::select! {
+                reply = &mut reply => match reply {
+                    Ok(reply) => return Ok(reply),
+                    Err(_) => {
+                        return Err(CoreError::Transport(
+                            "connection lost while waiting for a reply".into(),
+                        ));
+                    }
+                },
+                changed = presence.changed(), if collaborator.is_some() => {
+                    match collaborator {
+                        Some(peer) if changed.is_err() || !self.is_present(peer) => {
+                            break format!("{peer} left the domain");
+                        }
+                        _ => {}
+                    }
+                }
+                () = &mut deadline => break "send timeout exceeded".into(),
             }
-        }
+        };
+        self.state().replies.remove(message_id);
+        Err(CoreError::Transport(failure))
     }
 
     /// Replies to `reply` (a response from `reply.from`): the ACK, or a rejection.
@@ -585,8 +610,8 @@ impl Shared {
         let consumed = match check_channels(&[&response.data_address, &response.updates_address]) {
             Ok(()) => {
                 let (data, updates) = futures::join!(
-                    channel::consume(self, &response.data_address),
-                    channel::consume(self, &response.updates_address)
+                    channel::consume(self, &response.data_address, peer),
+                    channel::consume(self, &response.updates_address, peer)
                 );
                 data.and_then(|data| Ok((data, updates?)))
             }
@@ -603,8 +628,7 @@ impl Shared {
         self.reply_to(&reply, Reply::Ack.encode()).await;
         let domain = self.config.domain.clone();
         let limits = self.config.wire_limits;
-        let timeout = self.config.network_timeout;
-        let data = channel::into_stream(data, timeout, "snapshot data", move |bytes| {
+        let data = channel::into_stream(data, "snapshot data", move |bytes| {
             Ok(match WireDatum::decode(bytes, &domain, &limits)? {
                 WireDatum::Inserts(triples) => SnapshotDatum::Triples(triples),
                 WireDatum::Operation(op) => SnapshotDatum::Operation(op),
@@ -640,7 +664,7 @@ impl Shared {
         // "Cannot provide": no ACK, no stream.
         let Some(gwc) = gwc else { return Ok(None) };
         let consumed = match check_channels(&[&updates_address]) {
-            Ok(()) => channel::consume(self, &updates_address).await,
+            Ok(()) => channel::consume(self, &updates_address, peer).await,
             Err(e) => Err(e),
         };
         let updates = match consumed {
@@ -665,7 +689,7 @@ impl Shared {
     ) -> PeerStream<OperationMessage> {
         let domain = self.config.domain.clone();
         let limits = self.config.wire_limits;
-        channel::into_stream(consumer, self.config.network_timeout, what, move |bytes| {
+        channel::into_stream(consumer, what, move |bytes| {
             decode_operation_message(bytes, &domain, &limits)
         })
     }
@@ -934,7 +958,7 @@ impl Shared {
             tracing::debug!("could not answer {to}: {e}");
             return false;
         }
-        match self.await_reply(&reply_id, ack).await {
+        match self.await_reply(None, &reply_id, ack).await {
             Ok(reply) => match Reply::decode(&reply.payload) {
                 Ok(Reply::Ack) => true,
                 Ok(Reply::Response(Response::Rejected { status })) => {

@@ -458,3 +458,35 @@ async fn a_js_clone_deletes_numbers_a_rust_clone_wrote() {
     js.call("close", json!(null)).await;
     rust.close().await.unwrap();
 }
+
+/// A Rust clone joins by snapshot from an m-ld-js collaborator that is slow to send its data
+/// (thousands of subjects), with a network timeout shorter than that collaborator's pauses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rust_clone_joins_by_snapshot_from_a_slow_js_collaborator() {
+    let broker = broker();
+    if let Some(why) = js_unavailable() {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let port = broker.port();
+    let mut js = JsPeer::spawn(port, "jsgenesis", true);
+    js.call("open", json!(null)).await;
+    for batch in 0..6 {
+        let many: Vec<Value> = (0..500)
+            .map(|n| {
+                let n = batch * 500 + n;
+                json!({"@id": format!("s{n}"), "n": n, "label": format!("subject {n}")})
+            })
+            .collect();
+        js.call("write", json!({ "@insert": many })).await;
+    }
+    present_on_broker(port, "jsgenesis").await;
+    let mut config = mqtt_config(port, "rust");
+    config.network_timeout = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let rust = open_with(config, false, MemoryStore::new()).await.unwrap();
+    eprintln!("joined in {:?}", started.elapsed());
+    agree(&rust, &mut js, &["s0", "s1500", "s2999"]).await;
+    js.call("close", json!(null)).await;
+    rust.close().await.unwrap();
+}

@@ -11,3 +11,4 @@ mod clones;
 mod hostile;
 mod interop;
 mod protocol;
+mod snapshots;
