@@ -93,9 +93,12 @@ pub(crate) async fn consume(
         Ok(Err(_)) => Err(CoreError::Transport(
             "connection lost while subscribing to a channel".into(),
         )),
-        Err(_) => Err(CoreError::Transport(
-            "subscription to a channel was not confirmed in time".into(),
-        )),
+        Err(_) => {
+            shared.counters.timed_out();
+            Err(CoreError::Transport(
+                "subscription to a channel was not confirmed in time".into(),
+            ))
+        }
     }
 }
 
@@ -144,6 +147,7 @@ async fn next_notification(consumer: &mut Consumer, what: &str) -> Result<Bytes,
             }
             changed = presence.changed() => {
                 if changed.is_err() || !shared.is_present(&consumer.producer) {
+                    shared.counters.collaborator_gone();
                     return Err(CoreError::Transport(format!(
                         "{what}: {} left the domain",
                         consumer.producer
@@ -153,6 +157,7 @@ async fn next_notification(consumer: &mut Consumer, what: &str) -> Result<Bytes,
             () = tokio::time::sleep_until(deadline) => {
                 silent += 1;
                 if silent >= STREAM_PATIENCE || !shared.is_present(&consumer.producer) {
+                    shared.counters.timed_out();
                     return Err(CoreError::Transport(format!("{what}: send timeout exceeded")));
                 }
                 tracing::debug!(

@@ -19,6 +19,6 @@ mod topics;
 pub use broker::EmbeddedBroker;
 pub use config::MqttConfig;
 pub use error::MqttError;
-pub use remotes::MqttRemotes;
+pub use remotes::{MqttRemotes, MqttStats};
 #[cfg(feature = "tls")]
 pub use rumqttc::TlsConfiguration;

@@ -61,6 +61,33 @@ const SESSION_QOS: [QoS; 5] = [
 /// Bytes of an MQTT PUBLISH beyond its topic and payload (fixed header, lengths, packet id).
 const PUBLISH_OVERHEAD: usize = 16;
 
+/// Counts of how waits on collaborators ended, since the remotes were made (for tests and
+/// monitoring).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MqttStats {
+    /// Responses, channel subscriptions and stream items that did not come in time.
+    pub timeouts: u64,
+    /// Waits on a collaborator (a response or a stream) ended because it left the domain.
+    pub collaborators_gone: u64,
+}
+
+/// The counters behind [`MqttStats`].
+#[derive(Default)]
+pub(crate) struct Counters {
+    timeouts: AtomicU64,
+    collaborators_gone: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn timed_out(&self) {
+        self.timeouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn collaborator_gone(&self) {
+        self.collaborators_gone.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// A clone's messaging layer over MQTT.
 ///
 /// Create it with [`MqttRemotes::new`] and hand it to the engine (as an `Arc<dyn Remotes>`);
@@ -90,6 +117,7 @@ pub(crate) struct Shared {
     span: tracing::Span,
     next_id: AtomicU64,
     id_prefix: u64,
+    pub(crate) counters: Counters,
 }
 
 struct State {
@@ -180,6 +208,7 @@ impl MqttRemotes {
                 span,
                 next_id: AtomicU64::new(0),
                 id_prefix: rand::random(),
+                counters: Counters::default(),
             }),
         })
     }
@@ -192,6 +221,15 @@ impl MqttRemotes {
     /// Whether the broker connection is up now.
     pub fn is_connected(&self) -> bool {
         self.shared.connected.load(Ordering::Acquire)
+    }
+
+    /// How waits on collaborators have ended so far.
+    pub fn stats(&self) -> MqttStats {
+        let counters = &self.shared.counters;
+        MqttStats {
+            timeouts: counters.timeouts.load(Ordering::Relaxed),
+            collaborators_gone: counters.collaborators_gone.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -574,12 +612,16 @@ impl Shared {
                 changed = presence.changed(), if collaborator.is_some() => {
                     match collaborator {
                         Some(peer) if changed.is_err() || !self.is_present(peer) => {
+                            self.counters.collaborator_gone();
                             break format!("{peer} left the domain");
                         }
                         _ => {}
                     }
                 }
-                () = &mut deadline => break "send timeout exceeded".into(),
+                () = &mut deadline => {
+                    self.counters.timed_out();
+                    break "send timeout exceeded".into();
+                }
             }
         };
         self.state().replies.remove(message_id);

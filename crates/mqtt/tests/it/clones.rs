@@ -1,11 +1,13 @@
 //! Rust clones sharing a domain through the embedded broker: joining by snapshot, live
 //! operations, restarts with rev-up, and a broker outage.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use m_ld::MeldError;
 use m_ld::core::store::MemoryStore;
-use m_ld_mqtt::EmbeddedBroker;
+use m_ld::{MeldClone, MeldConfig, MeldError};
+use m_ld_mqtt::{EmbeddedBroker, MqttRemotes};
+use rumqttc::QoS;
 use serde_json::json;
 
 use crate::common::*;
@@ -236,4 +238,75 @@ async fn writes_too_big_for_the_mqtt_packet_limit_fail_with_4002() {
     assert_eq!(data.lines().count(), 2, "{data}");
     a.close().await.unwrap();
     b.close().await.unwrap();
+}
+
+/// A clone that leaves in the middle of an exchange with a peer does not keep that peer waiting
+/// for a network timeout: the peer's wait ends with the leave, so it is not stuck "behind"
+/// (refusing rev-ups) when a clone reopens soon after. This is the reopen slowdown of a process
+/// that closes and reopens clones of one domain: a clone closed just after joining left its
+/// collaborator waiting on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_leaving_mid_exchange_ends_the_wait_on_it() {
+    let broker = broker();
+    let port = broker.port();
+    // Long enough that a wait on the vanished peer would time out only long after the test.
+    let timeout = Duration::from_secs(10);
+    let a_remotes =
+        Arc::new(MqttRemotes::new(mqtt_config(port, "a").with_network_timeout(timeout)).unwrap());
+    let a = MeldClone::open_with_remotes(
+        MemoryStore::new(),
+        a_remotes.clone(),
+        MeldConfig::new("a", DOMAIN, true),
+    )
+    .await
+    .unwrap();
+    a.write(&json!({"@id": "start", "name": "Start"}))
+        .await
+        .unwrap();
+    // c joins, then closes, keeping its store.
+    let c_store = MemoryStore::new();
+    let c_config = || mqtt_config(port, "c").with_network_timeout(timeout);
+    let c = open_with(c_config(), false, c_store.clone()).await.unwrap();
+    c.close().await.unwrap();
+    // A peer appears, takes a's rev-up request, and leaves without answering it.
+    let send_filter = format!("__send/ghost/+/+/{DOMAIN}/control");
+    let mut ghost = RawClient::connect(port, "ghost", &[&send_filter]).await;
+    let presence = format!("__presence/{DOMAIN}/ghost");
+    let record = format!(r#"{{"ghost":"{DOMAIN}/control"}}"#);
+    ghost
+        .client
+        .publish(&presence, QoS::AtLeastOnce, true, record)
+        .await
+        .unwrap();
+    ghost
+        .next_where(|p| p.topic.starts_with("__send/ghost/"))
+        .await;
+    ghost
+        .client
+        .publish(&presence, QoS::AtLeastOnce, true, Vec::new())
+        .await
+        .unwrap();
+    eventually("a sees the ghost leave", || {
+        a_remotes.stats().collaborators_gone == 1
+    })
+    .await;
+    for n in 0..100 {
+        a.write(&json!({"@id": format!("s{n}"), "n": n}))
+            .await
+            .unwrap();
+    }
+    // c reopens and catches up from a.
+    let c_remotes = Arc::new(MqttRemotes::new(c_config()).unwrap());
+    let c = MeldClone::open_with_remotes(
+        c_store,
+        c_remotes.clone(),
+        MeldConfig::new("c", DOMAIN, false),
+    )
+    .await
+    .unwrap();
+    converged(&[&a, &c]).await;
+    assert_eq!(a_remotes.stats().timeouts, 0, "{:?}", a_remotes.stats());
+    assert_eq!(c_remotes.stats().timeouts, 0, "{:?}", c_remotes.stats());
+    c.close().await.unwrap();
+    a.close().await.unwrap();
 }
