@@ -31,15 +31,10 @@ pub(crate) fn has(object: &Map<String, Value>, key: &str) -> bool {
     get(object, key).is_some()
 }
 
-/// Keys that make an object a read (query) pattern.
+/// Keys that make an object a read (query) pattern: one of the result clauses that
+/// [`crate::ReadKind`] names (the one classifier of requests and sub-queries).
 pub(crate) fn is_read(object: &Map<String, Value>) -> bool {
-    if !object.keys().any(|k| k.starts_with('@')) {
-        return false;
-    }
-    has(object, "@describe")
-        || has(object, "@select")
-        || has(object, "@construct")
-        || get(object, "@distinct").is_some_and(|d| !d.is_boolean())
+    crate::kind::ReadKind::of_object(object).is_some()
 }
 
 /// Keys that make an object a group pattern.
@@ -463,18 +458,15 @@ impl Translator<'_> {
                 "sub-queries cannot have their own @context",
             ));
         }
-        if object.contains_key("@select") || object.contains_key("@distinct") {
-            let (pattern, _) = self.select_query(object)?;
-            Ok(pattern)
-        } else {
-            let key = ["@describe", "@construct"]
-                .into_iter()
-                .find(|k| object.contains_key(*k))
-                .unwrap_or("@describe");
-            Err(JrqlError::unsupported(
-                key,
+        match crate::kind::ReadKind::of_object(object) {
+            Some(crate::ReadKind::Select | crate::ReadKind::Distinct) => {
+                let (pattern, _) = self.select_query(object)?;
+                Ok(pattern)
+            }
+            other => Err(JrqlError::unsupported(
+                other.map_or("@describe", crate::ReadKind::key),
                 "only @select sub-queries can be used in a @where",
-            ))
+            )),
         }
     }
 

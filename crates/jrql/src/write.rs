@@ -4,12 +4,13 @@
 //! Owns only the translation of writes into deletes and inserts; must not apply them, compute
 //! operation identities, or know about clocks.
 
-use crate::algebra::{bgp, filter, has, is_group, is_read};
+use crate::algebra::{bgp, filter, has, is_group};
 use crate::context::Context;
 use crate::error::JrqlError;
 use crate::eval::for_each_solution;
 use crate::graph::Graph;
 use crate::hash::IndexedSet;
+use crate::kind::RequestKind;
 use crate::pattern::{Mode, PatternTriple, Patterns, Translator};
 use crate::read::request_object;
 use crate::value_order::value_sort_key;
@@ -59,11 +60,20 @@ pub fn write<G: Graph + ?Sized>(
     }
     let (object, ctx) = request_object(ctx, request, "a write")?;
     let ctx = ctx.as_ref();
-    if is_read(object) {
-        return Err(JrqlError::unsupported(
-            "write",
-            "Write type not supported: a read pattern cannot be written",
-        ));
+    match RequestKind::of_object(object) {
+        RequestKind::Write => {}
+        RequestKind::Read(_) => {
+            return Err(JrqlError::unsupported(
+                "write",
+                "Write type not supported: a read pattern cannot be written",
+            ));
+        }
+        RequestKind::Ask => {
+            return Err(JrqlError::unsupported(
+                "write",
+                "Write type not supported: a pattern with only @where is an ask",
+            ));
+        }
     }
     if object
         .keys()

@@ -305,3 +305,103 @@ async fn writes_over_max_operation_size_fail_with_4002() {
     }));
     assert!(bad.is_err());
 }
+
+/// The library's classifier is the query layer's: each request is taken by exactly the entry
+/// point its kind names, and refused by the others.
+#[tokio::test]
+async fn every_request_is_taken_by_the_entry_point_its_kind_names() {
+    use m_ld::{ReadKind, RequestKind};
+    let clone = genesis().await;
+    clone
+        .write(&json!([{"@id": "fred", "name": "Fred"}, {"@id": "pebbles", "name": "Fred"}]))
+        .await
+        .unwrap();
+    let requests = [
+        (
+            json!({"@describe": "fred"}),
+            RequestKind::Read(ReadKind::Describe),
+        ),
+        (
+            json!({"@select": "?n", "@where": {"@id": "?s", "name": "?n"}}),
+            RequestKind::Read(ReadKind::Select),
+        ),
+        (
+            json!({"@distinct": "?n", "@where": {"@id": "?s", "name": "?n"}}),
+            RequestKind::Read(ReadKind::Distinct),
+        ),
+        (
+            json!({"@context": {"nm": "http://test.example.org/#name"},
+                   "@distinct": ["?n"], "@where": {"@id": "?s", "nm": "?n"}}),
+            RequestKind::Read(ReadKind::Distinct),
+        ),
+        (
+            json!({"@construct": {"@id": "?s", "name": "?n"}}),
+            RequestKind::Read(ReadKind::Construct),
+        ),
+        (
+            json!({"@where": {"@id": "?s", "name": "Fred"}}),
+            RequestKind::Ask,
+        ),
+        (
+            json!({"@where": [{"@id": "?s", "name": "?n"}], "@values": {"?n": "Wilma"}}),
+            RequestKind::Ask,
+        ),
+        (json!({"@id": "wilma", "name": "Wilma"}), RequestKind::Write),
+        (
+            json!({"@insert": {"@id": "?s", "seen": true}, "@where": {"@id": "?s", "name": "Fred"}}),
+            RequestKind::Write,
+        ),
+    ];
+    for (request, kind) in requests {
+        assert_eq!(RequestKind::of(&request).unwrap(), kind, "{request}");
+        let read = clone.read(&request).await;
+        let asked = clone.ask(&request).await;
+        match kind {
+            RequestKind::Read(_) => {
+                assert!(read.is_ok(), "{request}: {read:?}");
+                assert_eq!(asked.unwrap_err().status(), 4001, "{request}");
+                let written = clone.write(&request).await.unwrap_err();
+                assert_eq!(written.status(), 5011, "{request}");
+            }
+            RequestKind::Ask => {
+                assert!(asked.is_ok(), "{request}: {asked:?}");
+                assert_eq!(read.unwrap_err().status(), 5011, "{request}");
+                let written = clone.write(&request).await.unwrap_err();
+                assert_eq!(written.status(), 5011, "{request}");
+            }
+            _ => {
+                assert_eq!(read.unwrap_err().status(), 5011, "{request}");
+                assert_eq!(asked.unwrap_err().status(), 4001, "{request}");
+                clone.write(&request).await.unwrap();
+            }
+        }
+    }
+    // The distinct read de-duplicates, and asks answer booleans on every kind of state.
+    let names = clone
+        .read(&json!({"@distinct": "?n", "@where": {"@id": "?s", "name": "?n"}}))
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let seen = json!({"@where": {"@id": "fred", "seen": true}});
+    let missing = json!({"@where": {"@id": "wilma", "seen": true}});
+    assert!(clone.ask(&seen).await.unwrap());
+    assert!(!clone.ask(&missing).await.unwrap());
+    let state = clone.read_state().unwrap();
+    assert!(state.ask(&seen).unwrap() && !state.ask(&missing).unwrap());
+    clone
+        .write_procedure(|state| {
+            assert!(!state.ask(&missing)?);
+            state.write(&json!({"@id": "wilma", "seen": true}))?;
+            assert!(
+                state.ask(&missing)?,
+                "a procedure's ask sees its own writes"
+            );
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        RequestKind::of(&json!(null)).unwrap_err().status(),
+        4001,
+        "not a request"
+    );
+}
