@@ -405,3 +405,40 @@ async fn every_request_is_taken_by_the_entry_point_its_kind_names() {
         "not a request"
     );
 }
+
+/// A blank node label names one new subject of one write, minted a skolem IRI by the clone (as
+/// anonymous subjects are); the same label in a later write is another subject.
+#[tokio::test]
+async fn blank_node_labels_name_one_new_subject_per_write() {
+    let clone = genesis().await;
+    let mut follow = clone.follow().unwrap();
+    let write = json!([
+        {"@id": "_:b1", "name": "Pebbles"},
+        {"@id": "fred", "daughter": {"@id": "_:b1"}}
+    ]);
+    clone.write(&write).await.unwrap();
+    let fred = clone.get("fred").await.unwrap().unwrap();
+    let id = fred["daughter"]["@id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with(".well-known/genid/"), "{fred}");
+    assert_eq!(
+        clone.get(&id).await.unwrap(),
+        Some(json!({"@id": id, "name": "Pebbles"}))
+    );
+    let update = follow.next().await.unwrap().unwrap().to_json();
+    let inserted: Vec<&Value> = update["@insert"].as_array().unwrap().iter().collect();
+    assert!(
+        inserted.contains(&&json!({"@id": id, "name": "Pebbles"})),
+        "{update}"
+    );
+    clone.write(&write).await.unwrap();
+    let daughters = clone
+        .read(&json!({"@select": "?d", "@where": {"@id": "fred", "daughter": "?d"}}))
+        .await
+        .unwrap();
+    assert_eq!(
+        daughters.len(),
+        2,
+        "a second write is a second subject: {daughters:?}"
+    );
+    assert_ne!(daughters[0]["?d"], daughters[1]["?d"]);
+}

@@ -153,21 +153,6 @@ fn skolems_use_the_domain_base_even_with_another_base() {
 }
 
 #[test]
-fn blank_node_ids_are_rejected_in_writes() {
-    let mut clone = TestClone::new();
-    for request in [
-        json!({ "@id": "_:b1", "name": "Fred" }),
-        json!({ "@id": "fred", "wife": { "@id": "_:w" } }),
-        json!({ "@delete": { "@id": "_:x" } }),
-        json!({ "@insert": { "@id": "_:x", "name": "X" }, "@where": { "@id": "?s" } }),
-    ] {
-        let e = clone.patch(request.clone()).unwrap_err();
-        assert_eq!(e.status(), 4001, "{request}");
-        assert!(e.to_string().contains("blank node"), "{e}");
-    }
-}
-
-#[test]
 fn public_expand_and_compact() {
     let ctx = Context::for_domain(DOMAIN, None).unwrap();
     assert_eq!(

@@ -290,6 +290,7 @@ case("insert keyword insert", {"@insert": {"@id": "fred", "name": "Fred"}})
 case("insert keyword array", {"@insert": [{"@id": "fred", "name": "Fred"}, {"@id": "barney", "name": "Barney"}]})
 case("insert blank node id", {"@id": "_:b1", "name": "Blank"})
 case("insert blank node reference", {"@id": "fred", "friend": {"@id": "_:b1"}})
+case("insert blank node label twice", [{"@id": "_:b1", "name": "Pebbles"}, {"@id": "fred", "daughter": {"@id": "_:b1"}}])
 case("empty write", {}, update=False)
 case("empty insert", {"@insert": {}}, update=False)
 case("empty graph", {"@graph": []}, update=False)
@@ -473,9 +474,10 @@ DIVERGENCES = {
     "bind divide": "decimal division: exact to 18 places here, a JS double in m-ld-js (Comunica)",
     "values only": "m-ld-js loses the bindings of a @where with only @values (rows come back empty)",
     "insert large integer": "integers beyond 2^53 are kept exactly; m-ld-js's JSON.parse rounds them",
-    "insert blank node id": "blank-node ids in writes: 4001 here, a statusless error in m-ld-js",
-    "insert blank node reference": "blank-node ids in writes: 4001 here, a statusless error in m-ld-js",
-    "write blank id delete": "blank-node ids in writes: 4001 here, silently nothing in m-ld-js",
+    "insert blank node id": "blank node labels in writes name a new (skolemised) subject here; a statusless error in m-ld-js",
+    "insert blank node reference": "blank node labels in writes name a new (skolemised) subject here; a statusless error in m-ld-js",
+    "insert blank node label twice": "blank node labels in writes name a new (skolemised) subject here; a statusless error in m-ld-js",
+    "write blank id delete": "a blank node label in @delete is a variable here (as in SPARQL); silently nothing in m-ld-js",
     "write filter unsupported": "m-ld-js writes the @graph of a group and ignores its @filter; we answer 5011",
     "write read type mixed": "m-ld-js reads a pattern with both @select and @insert, ignoring the @insert; we answer 5011",
 }
