@@ -297,8 +297,7 @@ fn construct<G: Graph + ?Sized>(
     check_read_keys(object, &CONSTRUCT_KEYS, "a construct")?;
     let mut translator = Translator::new(ctx);
     let template = object.get("@construct").unwrap_or(&Value::Null);
-    let has_where = object.contains_key("@where");
-    let construct = Construct::parse(&mut translator, template, !has_where)?;
+    let construct = Construct::parse(&mut translator, template)?;
     let pattern = match object.get("@where") {
         Some(where_) => {
             let pattern = translator.where_clause(where_)?;

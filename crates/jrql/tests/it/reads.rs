@@ -112,18 +112,66 @@ fn construct_without_id_merges_solutions() {
 }
 
 #[test]
-fn construct_without_where_filters_fixed_values() {
-    // m-ld-js emitted "@type": "Wife" for every matched subject, including fred.
-    let clone = flintstones();
-    let result =
-        clone.read(json!({ "@construct": { "@id": "?s", "name": "?n", "@type": "Wife" } }));
-    assert_eq!(
-        sorted(result),
-        sorted(vec![
-            json!({ "@id": "barney", "name": "Barney" }),
-            json!({ "@id": "fred", "name": "Fred" }),
-            json!({ "@id": "wilma", "name": "Wilma", "@type": "Wife" }),
-        ])
+fn construct_fixed_template_values_are_in_every_result() {
+    // As m-ld-js fills templates: a fixed value is part of every result of its template, with
+    // or without @where, nested or at the top, and matching a fixed value makes a result too.
+    let mut clone = flintstones();
+    clone.write(json!({ "@id": "dino", "@type": "Pet" }));
+    let has = |subject: &Value, key: &str, value: &Value| match &subject[key] {
+        Value::Array(values) => values.contains(value),
+        other => other == value,
+    };
+    for request in [
+        json!({ "@construct": { "@id": "?s", "name": "?n", "@type": "Pet" } }),
+        json!({ "@construct": { "@id": "?s", "name": "?n", "@type": "Pet" },
+                "@where": { "@union": [{ "@id": "?s", "name": "?n" }, { "@id": "?s", "@type": "Pet" }] } }),
+    ] {
+        let result = clone.read(request.clone());
+        let ids: Vec<&Value> = result.iter().map(|s| &s["@id"]).collect();
+        assert_eq!(
+            sorted(ids.into_iter().cloned().collect()),
+            vec![
+                json!("barney"),
+                json!("dino"),
+                json!("fred"),
+                json!("wilma")
+            ],
+            "{request}"
+        );
+        for subject in &result {
+            assert!(has(subject, "@type", &json!("Pet")), "{request}: {subject}");
+        }
+    }
+    // Several fixed values of kinds, a fixed reference, and a nested template's.
+    let result = clone.read(json!({ "@construct": {
+        "@id": "?s", "age": "?a", "kind": ["flintstone", 1], "friend": { "@id": "dino" },
+        "wife": { "@id": "?w", "name": "?wn", "role": "spouse" } } }));
+    assert!(!result.is_empty());
+    for subject in &result {
+        let kinds = subject["kind"].as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            sorted(kinds),
+            sorted(vec![json!(1), json!("flintstone")]),
+            "{subject}"
+        );
+        assert_eq!(subject["friend"], json!({ "@id": "dino" }), "{subject}");
+        // Solutions that do not bind ?w fill one nested result with a blank id.
+        let wives = match &subject["wife"] {
+            Value::Array(wives) => wives.clone(),
+            wife => vec![wife.clone()],
+        };
+        assert!(wives.iter().all(|w| w["role"] == "spouse"), "{subject}");
+    }
+    let fred = result.iter().find(|s| s["@id"] == "fred").unwrap();
+    let wilma = json!({ "@id": "wilma", "name": "Wilma", "role": "spouse" });
+    assert!(fred["wife"].as_array().unwrap().contains(&wilma), "{fred}");
+    // A template with only fixed values matches what has them.
+    let pets = clone.read(json!({ "@construct": { "@id": "?s", "@type": "Pet" } }));
+    assert_eq!(pets, vec![json!({ "@id": "dino", "@type": "Pet" })]);
+    assert!(
+        clone
+            .read(json!({ "@construct": { "@id": "?s", "kind": "none" } }))
+            .is_empty()
     );
 }
 

@@ -249,11 +249,56 @@ case("construct inline filter", {"@construct": {"@id": "?", "age": {"@gt": 37}}}
 case("construct type", {"@construct": {"@id": "?s", "@type": "?t"}}, FLINT)
 case("construct list", {"@construct": {"@id": "shop", "@list": {"?": "?"}}}, [{"@id": "shop", "@list": ["Bread", "Milk"]}])
 case("construct list index", {"@construct": {"@id": "shop", "@list": {"1": "?"}}}, [{"@id": "shop", "@list": ["Bread", "Milk"]}])
-case("construct literal template quirk", {"@construct": {"@id": "?s", "name": "?n", "@type": "Wife"}}, FLINT,
-     divergence="m-ld-js emits fixed template values for every subject without @where (docs/divergences.md)")
+case("construct literal template quirk", {"@construct": {"@id": "?s", "name": "?n", "@type": "Wife"}}, FLINT)
 case("construct missing", {"@construct": {"@id": "pebbles", "name": "?"}}, FLINT)
 case("construct nested var", {"@construct": {"@id": "?h", "wife": {"@id": "?w", "age": "?a"}}}, FLINT)
 case("construct where values", {"@construct": {"@id": "?s", "name": "?n"}, "@where": {"@graph": {"@id": "?s", "name": "?n"}, "@values": {"?s": {"@id": "betty"}}}}, FLINT)
+
+# ---- construct: fixed (literal) template values, with and without @where ----
+case("construct fixed property value", {"@construct": {"@id": "?s", "name": "?n", "kind": "flintstone"}}, FLINT)
+case("construct fixed values only", {"@construct": {"@id": "?s", "kind": "flintstone"}}, FLINT)
+case("construct fixed type only", {"@construct": {"@id": "?s", "@type": "Person"}}, FLINT)
+case("construct fixed value matched", {"@construct": {"@id": "?s", "name": "Wilma", "kind": "x"}}, FLINT)
+case("construct fixed id with fixed value", {"@construct": {"@id": "fred", "name": "?n", "kind": "flintstone"}}, FLINT)
+case("construct fixed id no match", {"@construct": {"@id": "pebbles", "name": "?n", "kind": "flintstone"}}, FLINT)
+case("construct fixed value nested", {"@construct": {"@id": "?h", "wife": {"@id": "?w", "name": "?n", "kind": "spouse"}}}, FLINT)
+case("construct fixed value nested unbound", {"@construct": {"@id": "?h", "name": "?n", "wife": {"@id": "?w", "kind": "spouse"}}}, FLINT)
+case("construct fixed value nested anonymous", {"@construct": {"@id": "?h", "name": "?n", "wife": {"kind": "spouse", "name": "?wn"}}}, FLINT)
+case("construct fixed value nested partly bound", {"@construct": {"@id": "?s", "age": "?a", "wife": {"@id": "?w", "name": "?wn", "role": "spouse"}}}, FLINT)
+case("construct fixed value inline filter", {"@construct": {"@id": "?s", "age": {"@gt": 37}, "kind": "old"}}, FLINT)
+case("construct fixed values array", {"@construct": {"@id": "?s", "name": "?n", "tag": ["a", "b"]}}, FLINT)
+case("construct fixed values mixed", {"@construct": {"@id": "?s", "age": "?a", "kind": ["flintstone", 1, True]}}, FLINT)
+case("construct fixed reference", {"@construct": {"@id": "?s", "name": "?n", "friend": {"@id": "dino"}}}, FLINT)
+case("construct fixed number", {"@construct": {"@id": "?s", "age": "?a", "n": 1}}, FLINT)
+case("construct fixed date", {"@construct": {"@id": "?s", "name": "?n", "d": DATE}}, [FRED])
+case("construct fixed vocab reference", {"@construct": {"@id": "?s", "name": "?n", "size": {"@vocab": "Big"}}}, [FRED])
+case("construct fixed value no id", {"@construct": {"name": "?n", "kind": "x"}}, FLINT)
+case("construct fixed value empty domain", {"@construct": {"@id": "?s", "name": "?n", "kind": "x"}}, [])
+case("construct fixed value request context", {"@context": {"ex": "http://ex.org/"},
+     "@construct": {"@id": "?s", "name": "?n", "ex:kind": "x"}}, FLINT)
+case("construct fixed value templates array", {"@construct": [{"@id": "?s", "age": "?a", "k": 1}, {"@id": "?t", "name": "Betty", "k": 2}]}, FLINT)
+case("construct fixed value variable property", {"@construct": {"@id": "wilma", "?p": "?o", "k": "x"}}, FLINT)
+case("construct fixed list item", {"@construct": {"@id": "shop", "@list": {"0": "?x", "1": "Fixed"}}}, [{"@id": "shop", "@list": ["Bread", "Milk"]}])
+case("construct fixed list item gap", {"@construct": {"@id": "?l", "@list": {"0": "?x", "3": "Fixed"}}}, [{"@id": "shop", "@list": ["Bread", "Milk"]}])
+case("construct fixed values template order", {"@construct": {"@id": "?s", "age": "?a", "tag": ["b", "a", 2, 1]}}, FLINT)
+case("construct fixed and variable values one key", {"@construct": {"@id": "?s", "name": ["Zed", "?n", "Abe"]}}, FLINT)
+case("construct fixed value equal to matched", {"@construct": {"@id": "?s", "name": ["Fred", "?n"]}}, FLINT)
+case("construct fixed typed value as written", {"@context": {"xsd": XSD},
+     "@construct": {"@id": "?s", "age": "?a", "d": {"@value": "2000-01-01", "@type": "xsd:date"}}}, FLINT)
+case("construct fixed set", {"@construct": {"@id": "?s", "age": "?a", "d": {"@set": ["x", "y"]}}}, FLINT)
+case("construct fixed absolute reference", {"@construct": {"@id": "?s", "age": "?a", "d": {"@id": "http://test.example.org/dino"}}}, FLINT)
+case("construct fixed absolute type", {"@construct": {"@id": "?s", "age": "?a", "@type": "http://test.example.org/#Wife"}}, FLINT)
+case("construct fixed types", {"@construct": {"@id": "?s", "age": "?a", "@type": ["Wife", "Husband"]}}, FLINT)
+case("construct fixed and variable types", {"@construct": {"@id": "?s", "@type": ["Wife", "?t"]}}, FLINT)
+case("construct fixed double", {"@construct": {"@id": "?s", "age": "?a", "h": 1.50}}, FLINT)
+case("construct fixed language value", {"@construct": {"@id": "?s", "age": "?a", "h": {"@value": "x", "@language": "en-GB"}}}, FLINT)
+case("construct where fixed and matched order", {"@construct": {"@id": "?s", "nick": ["Zed", "?k"]}, "@where": {"@id": "?s", "nick": "?k"}}, FLINT)
+case("construct where fixed value", {"@construct": {"@id": "?s", "name": "?n", "kind": "x"}, "@where": {"@id": "?s", "name": "?n"}}, FLINT)
+case("construct where fixed type", {"@construct": {"@id": "?s", "@type": "Wife"}, "@where": {"@id": "?s", "name": "?n"}}, FLINT)
+case("construct where fixed nested unbound", {"@construct": {"@id": "?h", "name": "?n", "wife": {"@id": "?w", "kind": "spouse"}},
+     "@where": {"@id": "?h", "name": "?n"}}, FLINT)
+case("construct where fixed value context", {"@context": {"ex": "http://ex.org/"}, "@construct": {"@id": "?s", "ex:kind": "x", "age": "?a"},
+     "@where": {"@id": "?s", "age": "?a"}}, FLINT)
 
 # ---- context / base / vocab ----
 case("context base override", {"@context": {"@base": "http://other.org/"}, "@describe": "fred"},
