@@ -481,9 +481,8 @@ impl Construct {
                 if let TemplateKey::Var(v) = &property.key {
                     add(v);
                 }
-                match &property.value {
-                    TemplateValue::Var(v) => add(v),
-                    _ => {}
+                if let TemplateValue::Var(v) = &property.value {
+                    add(v);
                 }
             }
             for entry in &template.list {
