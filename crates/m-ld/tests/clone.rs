@@ -442,3 +442,77 @@ async fn blank_node_labels_name_one_new_subject_per_write() {
     );
     assert_ne!(daughters[0]["?d"], daughters[1]["?d"]);
 }
+
+/// A string written through a term with `@language` (in the clone's configured context, or a
+/// request's), or under a default `@language`, is a language-tagged string, shown as a value
+/// object everywhere (as m-ld-js shows it; the differential corpus checks the shapes).
+#[tokio::test]
+async fn language_terms_render_value_objects_in_reads_and_updates() {
+    let label = json!({"label": {"@id": "http://test.example.org/#label", "@language": "fr"}});
+    let mut config = MeldConfig::new("test", "test.example.org", true);
+    config.context = Some(label.clone());
+    let clone = MeldClone::new(config).await.unwrap();
+    let mut follow = clone.follow().unwrap();
+    clone
+        .write(&json!({"@id": "thing", "label": "Chose", "name": "Thing"}))
+        .await
+        .unwrap();
+    let chose = json!({"@value": "Chose", "@language": "fr"});
+    let update = follow.next().await.unwrap().unwrap().to_json();
+    assert_eq!(update["@insert"][0]["label"], chose, "{update}");
+    assert_eq!(
+        update["@insert"][0]["name"],
+        json!("Thing"),
+        "plain strings stay plain"
+    );
+    let thing = clone.get("thing").await.unwrap().unwrap();
+    assert_eq!(thing["label"], chose);
+    let rows = clone
+        .read(&json!({"@select": "?l", "@where": {"@id": "thing", "label": "?l"}}))
+        .await
+        .unwrap();
+    assert_eq!(rows[0]["?l"], chose);
+    let built = clone
+        .read(&json!({"@construct": {"@id": "?s", "label": "?l"}}))
+        .await
+        .unwrap();
+    assert_eq!(built, vec![json!({"@id": "thing", "label": chose})]);
+    // The term matches the tagged string, so it also finds it.
+    assert!(
+        clone
+            .ask(&json!({"@where": {"@id": "?s", "label": "Chose"}}))
+            .await
+            .unwrap()
+    );
+    // A request context's term with another language writes and matches that language.
+    let de = json!({"label": {"@id": "http://test.example.org/#label", "@language": "de"}});
+    clone
+        .write(&json!({"@context": de, "@id": "other", "label": "Ding"}))
+        .await
+        .unwrap();
+    let other = clone
+        .read(&json!({"@context": de, "@describe": "other"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        other[0]["label"],
+        json!({"@value": "Ding", "@language": "de"})
+    );
+    assert!(
+        !clone
+            .ask(&json!({"@where": {"@id": "other", "label": "Ding"}}))
+            .await
+            .unwrap(),
+        "the clone's term is French"
+    );
+    // Under a default language too.
+    let mut config = MeldConfig::new("test", "test.example.org", true);
+    config.context = Some(json!({"@language": "fr"}));
+    let clone = MeldClone::new(config).await.unwrap();
+    clone
+        .write(&json!({"@id": "thing", "name": "Chose"}))
+        .await
+        .unwrap();
+    let thing = clone.get("thing").await.unwrap().unwrap();
+    assert_eq!(thing["name"], chose);
+}

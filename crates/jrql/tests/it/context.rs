@@ -71,7 +71,8 @@ fn term_definitions_coerce_values() {
         clone.describe("fred"),
         vec![json!({
             "@id": "fred", "born": "2000-01-01", "count": 5, "kind": "Caveman",
-            "label": "Bonjour", "spouse": "wilma"
+            // A language-tagged string is always a value object, as m-ld-js renders it.
+            "label": { "@value": "Bonjour", "@language": "fr" }, "spouse": "wilma"
         })]
     );
     // The stored triples are typed as the context says.

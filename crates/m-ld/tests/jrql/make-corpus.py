@@ -3,7 +3,8 @@ crates/m-ld/tests/jrql_vs_js.rs on this engine and, through run-js.js, on m-ld-j
 
 Usage: python3 make-corpus.py   (edit the cases here, then regenerate; do not edit corpus.json)
 
-A case: {"name", "setup": [writes], "request": read or write, "expectUpdate": bool,
+A case: {"name", "setup": [writes], "request": read, write or ask pattern, "op"?: "ask",
+"config"?: clone configuration (e.g. {"@context": ...}), "expectUpdate": bool,
 "divergence"?: why the engines deliberately differ (docs/divergences.md), "rust"?: our expected output}.
 """
 import json
@@ -11,7 +12,9 @@ import os
 cases = []
 def case(name, request, setup=None, update=None, **extra):
     if update is None:
-        update = not any(k in request for k in ("@describe", "@select", "@construct")) if isinstance(request, dict) else True
+        update = extra.get("op") != "ask" and (
+            not any(k in request for k in ("@describe", "@select", "@construct", "@distinct"))
+            if isinstance(request, dict) else True)
     c = {"name": name, "setup": setup or [], "request": request, "expectUpdate": update}
     c.update(extra)
     cases.append(c)
@@ -299,6 +302,71 @@ case("construct where fixed nested unbound", {"@construct": {"@id": "?h", "name"
      "@where": {"@id": "?h", "name": "?n"}}, FLINT)
 case("construct where fixed value context", {"@context": {"ex": "http://ex.org/"}, "@construct": {"@id": "?s", "ex:kind": "x", "age": "?a"},
      "@where": {"@id": "?s", "age": "?a"}}, FLINT)
+
+# ---- language terms and default languages: in the clone's @context and in a request's ----
+LABEL_FR = {"label": {"@id": "http://test.example.org/#label", "@language": "fr"}}
+CFG_FR = {"@context": LABEL_FR}
+CHOSE = [{"@id": "thing", "label": "Chose"}]
+case("config language describe", {"@describe": "thing"}, CHOSE, config=CFG_FR)
+case("config language select", {"@select": "?l", "@where": {"@id": "thing", "label": "?l"}}, CHOSE, config=CFG_FR)
+case("config language distinct", {"@distinct": "?l", "@where": {"@id": "?s", "label": "?l"}}, CHOSE, config=CFG_FR,
+     divergence="a top-level @distinct read is supported here (m-ld-js: 5011 Read type not supported)")
+case("config language construct", {"@construct": {"@id": "thing", "label": "?"}}, CHOSE, config=CFG_FR)
+case("config language construct where", {"@construct": {"@id": "?s", "label": "?l"}, "@where": {"@id": "?s", "label": "?l"}}, CHOSE, config=CFG_FR)
+case("config language describe where", {"@describe": "?s", "@where": {"@id": "?s", "label": "Chose"}}, CHOSE, config=CFG_FR)
+case("config language insert notification", {"@id": "thing", "label": "Chose"}, config=CFG_FR)
+case("config language nested insert notification", {"@id": "thing", "part": {"@id": "bit", "label": "Morceau"}}, config=CFG_FR)
+case("config language delete notification", {"@delete": {"@id": "thing", "label": "Chose"}}, CHOSE, config=CFG_FR)
+case("config language delete variable notification", {"@delete": {"@id": "thing", "label": "?l"}}, CHOSE, config=CFG_FR)
+case("config language update notification", {"@update": {"@id": "thing", "label": "Truc"}}, CHOSE, config=CFG_FR)
+case("config language value object", {"@describe": "thing"}, [{"@id": "thing", "label": {"@value": "Chose", "@language": "fr"}}], config=CFG_FR)
+case("config language other tag", {"@describe": "thing"}, [{"@id": "thing", "label": {"@value": "Thing", "@language": "en"}}], config=CFG_FR,
+     divergence="m-ld-js drops the language tag of a value object (features §1.3 bug): it stores the term's")
+case("config language multi values", {"@describe": "thing"}, [{"@id": "thing", "label": ["Chose", "Truc"]}], config=CFG_FR)
+case("config language other property", {"@describe": "thing"}, [{"@id": "thing", "name": "Chose"}], config=CFG_FR)
+case("config language select literal", {"@select": "?s", "@where": {"@id": "?s", "label": "Chose"}}, CHOSE, config=CFG_FR)
+case("config language ask", {"@where": {"@id": "thing", "label": "Chose"}}, CHOSE, config=CFG_FR, op="ask")
+case("config language ask other tag", {"@where": {"@id": "thing", "label": {"@value": "Chose", "@language": "en"}}}, CHOSE, config=CFG_FR, op="ask",
+     divergence="m-ld-js drops the language tag of a value object (features §1.3 bug): it matches the term's")
+case("config language filter lang", {"@select": "?g", "@where": {"@graph": {"@id": "thing", "label": "?l"}, "@bind": {"?g": {"@lang": "?l"}}}}, CHOSE, config=CFG_FR)
+case("config language request context overrides", {"@context": {"label": {"@id": "http://test.example.org/#label", "@language": "de"}},
+     "@describe": "thing"}, CHOSE, config=CFG_FR)
+case("config default language describe", {"@describe": "thing"}, [{"@id": "thing", "name": "Chose"}], config={"@context": {"@language": "fr"}})
+case("config default language select", {"@select": "?n", "@where": {"@id": "thing", "name": "?n"}}, [{"@id": "thing", "name": "Chose"}],
+     config={"@context": {"@language": "fr"}})
+case("config default language notification", {"@id": "thing", "name": "Chose"}, config={"@context": {"@language": "fr"}})
+case("config default language construct", {"@construct": {"@id": "?s", "name": "?n"}}, [{"@id": "thing", "name": "Chose"}],
+     config={"@context": {"@language": "fr"}})
+case("config default language plain value", {"@describe": "thing"}, [{"@id": "thing", "name": {"@value": "Chose"}}],
+     config={"@context": {"@language": "fr"}},
+     divergence="m-ld-js takes a value object with only a string @value for an inline constraint and fails the write")
+case("config default language plain term", {"@describe": "thing"}, [{"@id": "thing", "name": "Chose"}],
+     config={"@context": {"@language": "fr", "name": {"@id": "http://test.example.org/#name", "@language": None}}},
+     divergence="m-ld-js does not select a term with \"@language\": null for a plain string (it shows the absolute IRI); JSON-LD compaction selects it")
+case("config term datatype describe", {"@describe": "thing"}, [{"@id": "thing", "n": "5"}],
+     config={"@context": {"n": {"@id": "http://test.example.org/#n", "@type": XSD + "integer"}}})
+case("request language describe", {"@context": LABEL_FR, "@describe": "thing"}, [{"@context": LABEL_FR, "@id": "thing", "label": "Chose"}])
+case("request language select", {"@context": LABEL_FR, "@select": "?l", "@where": {"@id": "thing", "label": "?l"}},
+     [{"@context": LABEL_FR, "@id": "thing", "label": "Chose"}])
+case("request language construct", {"@context": LABEL_FR, "@construct": {"@id": "thing", "label": "?"}},
+     [{"@context": LABEL_FR, "@id": "thing", "label": "Chose"}])
+case("request language insert notification", {"@context": LABEL_FR, "@id": "thing", "label": "Chose"})
+case("request default language describe", {"@context": {"@language": "fr"}, "@describe": "thing"},
+     [{"@context": {"@language": "fr"}, "@id": "thing", "name": "Chose"}])
+
+# ---- ask ----
+case("ask match", {"@where": {"@id": "?s", "name": "Wilma"}}, FLINT, op="ask")
+case("ask no match", {"@where": {"@id": "?s", "name": "Dino"}}, FLINT, op="ask")
+case("ask nested", {"@where": {"@id": "fred", "wife": {"@id": "?w", "age": {"@gt": 37}}}}, FLINT, op="ask")
+case("ask filter", {"@where": {"@graph": {"@id": "?s", "age": "?a"}, "@filter": {"@gt": ["?a", 40]}}}, FLINT, op="ask")
+case("ask union", {"@where": {"@union": [{"@id": "?s", "name": "Dino"}, {"@id": "?s", "name": "Betty"}]}}, FLINT, op="ask")
+case("ask request context", {"@context": {"nm": "http://test.example.org/#name"}, "@where": {"@id": "?s", "nm": "Fred"}}, FLINT, op="ask")
+case("ask empty pattern", {}, FLINT, op="ask")
+case("ask empty domain", {"@where": {"@id": "?s"}}, [], op="ask")
+case("ask pattern written", {"@where": {"@id": "?s", "name": "Fred"}}, FLINT, update=False,
+     divergence="a bare @where is an ask: write answers 5011 here; m-ld-js writes nothing and answers nothing (docs/divergences.md)",
+     rust={"error": 5011})
+case("ask pattern read", {"@where": {"@id": "?s", "name": "Fred"}, "@distinct": False}, FLINT, update=False)
 
 # ---- context / base / vocab ----
 case("context base override", {"@context": {"@base": "http://other.org/"}, "@describe": "fred"},
