@@ -11,7 +11,10 @@
 //!
 //! Every output line is one JSON object:
 //! - `{"status": {...}}` once the clone has started;
-//! - `{"request": N, "ok": true}` after a write, `{"request": N, "subjects": [...]}` after a read;
+//! - `{"request": N, "ok": true}` after a write, `{"request": N, "subjects": [...]}` after a read
+//!   (`@describe`, `@select`, `@distinct`, `@construct`), `{"request": N, "ask": true|false}`
+//!   after an ask (`{"@where": ...}` alone: whether it has a solution); the library decides
+//!   which a request is (`m_ld::RequestKind`);
 //! - `{"request": N, "error": {"status": code, "message": text}}` for a request that failed;
 //! - `{"update": {...}}` for each update to the data, local or from other clones (the m-ld
 //!   `MeldUpdate` shape); a local write's update follows its acknowledgement;
@@ -28,7 +31,7 @@ use anyhow::Result;
 use clap::Parser;
 use m_ld::core::store::MemoryStore;
 use m_ld::core::store::Store;
-use m_ld::{Follow, MeldClone, MeldConfig, MeldError, MeldUpdate};
+use m_ld::{Follow, MeldClone, MeldConfig, MeldError, MeldUpdate, RequestKind};
 use network::{Genesis, Network, Started};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
@@ -225,20 +228,19 @@ fn update_line(update: Result<MeldUpdate, MeldError>) -> Value {
     }
 }
 
-/// Answers one request line: a read gives its subjects, a write an acknowledgement.
+/// Answers one request line, as the library classifies it ([`RequestKind`]): a read gives its
+/// subjects, an ask its boolean, a write an acknowledgement.
 async fn answer<S: Store>(clone: &MeldClone<S>, line: &str) -> Result<Value, Value> {
     let request: Value = serde_json::from_str(line)
         .map_err(|e| json!({"status": 4001, "message": format!("request is not JSON: {e}")}))?;
-    let is_read = request.as_object().is_some_and(|o| {
-        o.contains_key("@describe") || o.contains_key("@select") || o.contains_key("@construct")
-    });
-    let result: Result<Value, MeldError> = if is_read {
-        clone
+    let result: Result<Value, MeldError> = match RequestKind::of(&request) {
+        Ok(RequestKind::Read(_)) => clone
             .read(&request)
             .await
-            .map(|subjects| json!({"subjects": subjects}))
-    } else {
-        clone.write(&request).await.map(|()| json!({"ok": true}))
+            .map(|subjects| json!({"subjects": subjects})),
+        Ok(RequestKind::Ask) => clone.ask(&request).await.map(|found| json!({"ask": found})),
+        Ok(_) => clone.write(&request).await.map(|()| json!({"ok": true})),
+        Err(e) => Err(e.into()),
     };
     result.map_err(|e| e.to_json())
 }

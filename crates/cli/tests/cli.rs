@@ -55,6 +55,60 @@ fn answers_requests_and_prints_updates_in_order() {
     assert_eq!(lines.len(), 6);
 }
 
+/// Every read type, asks and writes are routed as the library classifies them
+/// (`m_ld::RequestKind`), each answered with its own line shape.
+#[test]
+fn routes_reads_asks_and_writes_by_the_library_classifier() {
+    let lines = run(concat!(
+        r#"[{"@id":"fred","name":"Fred"},{"@id":"wilma","name":"Wilma"},{"@id":"pebbles","name":"Fred"}]"#,
+        "\n",
+        r#"{"@distinct":"?n","@where":{"@id":"?s","name":"?n"},"@orderBy":"?n"}"#,
+        "\n",
+        r#"{"@where":{"@id":"?s","name":"Wilma"}}"#,
+        "\n",
+        r#"{"@where":{"@id":"?s","name":"Barney"}}"#,
+        "\n",
+        r#"{"@context":{"nm":"http://test.example.org/#name"},"@where":[{"@id":"fred","nm":"?n"}]}"#,
+        "\n",
+        r#"{"@construct":{"@id":"?s","name":"Wilma"}}"#,
+        "\n",
+        r#"{"@where":{"@id":"?s"},"@limit":1}"#,
+        "\n",
+        r#"{"@insert":{"@id":"?s","seen":true},"@where":{"@id":"?s","name":"Wilma"}}"#,
+        "\n",
+        r#"{"@where":{"@id":"wilma","seen":true}}"#,
+        "\n",
+        "\"not a request\"\n",
+    ));
+    let answers: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l.get("request").is_some())
+        .collect();
+    assert_eq!(answers.len(), 10, "{lines:?}");
+    assert_eq!(answers[0], &json!({"ok": true, "request": 1}));
+    let distinct: Vec<&Value> = answers[1]["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| &row["?n"])
+        .collect();
+    assert_eq!(distinct, [&json!("Fred"), &json!("Wilma")]);
+    assert_eq!(answers[2], &json!({"ask": true, "request": 3}));
+    assert_eq!(answers[3], &json!({"ask": false, "request": 4}));
+    assert_eq!(answers[4], &json!({"ask": true, "request": 5}));
+    assert_eq!(
+        answers[5],
+        &json!({"subjects": [{"@id": "wilma", "name": "Wilma"}], "request": 6})
+    );
+    // An ask takes no solution modifiers: refused, not silently ignored.
+    assert_eq!(answers[6]["error"]["status"], json!(5011));
+    assert_eq!(answers[7], &json!({"ok": true, "request": 8}));
+    assert_eq!(answers[8], &json!({"ask": true, "request": 9}));
+    // A JSON string is not a request.
+    assert_eq!(answers[9]["request"], json!(10));
+    assert_eq!(answers[9]["error"]["status"], json!(4001));
+}
+
 /// With `--data`, the clone lives in a RocksDB directory: it resumes from there, and a second
 /// process opening it meanwhile fails with 5034 "Clone data is locked".
 #[cfg(feature = "rocksdb")]

@@ -7,6 +7,7 @@
 //! a partition really cuts the connection. Clone processes may be this engine (`mld-clone`) or m-ld-js
 //! (a node script speaking the same protocol), which is how mixed colonies are tested.
 
+pub mod answer;
 pub mod orchestrator;
 pub mod protocol;
 pub mod proxy;

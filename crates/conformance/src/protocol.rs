@@ -10,7 +10,9 @@
 //! - `{"@type":"started"}`, or `{"@type":"unstarted","err":"..."}` if the clone could not start;
 //! - `{"@type":"status","body":MeldStatus}` and `{"@type":"updated","body":MeldUpdate}` while it runs;
 //! - `{"@type":"next","requestId":N,"body":subject}`, `{"@type":"complete","requestId":N}` and
-//!   `{"@type":"error","requestId":N,"err":"...","status":code}` for requests;
+//!   `{"@type":"error","requestId":N,"err":"...","status":code}` for requests (an ask, which
+//!   `mld-clone` answers and m-ld-js's process does not, has one `next` whose body is `true` or
+//!   `false`: see [`crate::answer`]);
 //! - `{"@type":"stopped","requestId":N}` then `{"@type":"closed"}` when it stops.
 //!
 //! Anything a process prints that is not such an object is logged and ignored.

@@ -2,6 +2,12 @@
 //! `@optional`, `@filter`, `@values`, `@bind`), sub-queries, and the solution modifiers of a
 //! select (`@groupBy`, `@having`, aggregates, `@orderBy`, `@distinct`, `@limit`, `@offset`).
 //!
+//! A subject, an array of patterns and a group's `@graph` are each one conjunction: what
+//! matches is joined, then optionals are left-joined, binds extend the rows and filters apply,
+//! in SPARQL's group order. A member of an array that is only `@optional`, `@bind` and
+//! `@filter` modifies the array's other members (`[A, {"@optional": B}]` keeps the rows of
+//! `A` without `B`), as those keys written next to `@graph` do.
+//!
 //! Owns only pattern composition; must not evaluate patterns or render results.
 
 use crate::error::{JrqlError, abridge};
@@ -31,15 +37,10 @@ pub(crate) fn has(object: &Map<String, Value>, key: &str) -> bool {
     get(object, key).is_some()
 }
 
-/// Keys that make an object a read (query) pattern.
+/// Keys that make an object a read (query) pattern: one of the result clauses that
+/// [`crate::ReadKind`] names (the one classifier of requests and sub-queries).
 pub(crate) fn is_read(object: &Map<String, Value>) -> bool {
-    if !object.keys().any(|k| k.starts_with('@')) {
-        return false;
-    }
-    has(object, "@describe")
-        || has(object, "@select")
-        || has(object, "@construct")
-        || get(object, "@distinct").is_some_and(|d| !d.is_boolean())
+    crate::kind::ReadKind::of_object(object).is_some()
 }
 
 /// Keys that make an object a group pattern.
@@ -57,6 +58,30 @@ pub(crate) fn is_group(object: &Map<String, Value>) -> bool {
     object
         .keys()
         .any(|k| k.starts_with('@') && GROUP_KEYS.contains(&k.as_str()))
+}
+
+/// Keys of a group that modify the patterns beside it rather than match anything themselves.
+const MODIFIER_KEYS: [&str; 3] = ["@optional", "@bind", "@filter"];
+
+/// Whether an object is a group of modifiers only (`{"@optional": …}`, `{"@filter": …}`,
+/// `{"@bind": …}`, or several of them): in an array, it modifies the array's other members.
+fn is_modifier_group(object: &Map<String, Value>) -> bool {
+    !object.is_empty() && object.keys().all(|k| MODIFIER_KEYS.contains(&k.as_str()))
+}
+
+/// The members of a conjunction, gathered from a subject, an array of patterns or a group.
+#[derive(Default)]
+struct Conjunction {
+    /// Subjects, as one basic pattern with their inline filters.
+    subjects: Patterns,
+    /// Nested groups, sub-queries, unions and value tables, to join.
+    joined: Vec<GraphPattern>,
+    /// Optional patterns with their filters (the conditions of their left joins).
+    optionals: Vec<(GraphPattern, Vec<Expression>)>,
+    /// Variables bound to expressions over the rest.
+    binds: Vec<(Variable, Expression)>,
+    /// Filters over the whole conjunction.
+    filters: Vec<Expression>,
 }
 
 /// A basic graph pattern.
@@ -213,14 +238,9 @@ impl Translator<'_> {
             Value::Object(object) if is_read(object) => Ok((self.subquery(object)?, Vec::new())),
             Value::Object(object) if is_group(object) => self.group(object),
             Value::Null | Value::Object(_) | Value::Array(_) => {
-                let mut patterns = Patterns::default();
-                let mut others = Vec::new();
-                self.collect(json, &mut patterns, &mut others)?;
-                let mut pattern = bgp(patterns.triple_patterns());
-                for other in others {
-                    pattern = join(pattern, other);
-                }
-                Ok((pattern, patterns.filters))
+                let mut parts = Conjunction::default();
+                self.collect(json, &mut parts)?;
+                Ok(Self::conjoin(parts))
             }
             other => Err(JrqlError::bad(format!(
                 "expected a subject, group or query pattern, found {}",
@@ -229,34 +249,65 @@ impl Translator<'_> {
         }
     }
 
-    /// Gathers subjects into one basic pattern (with their inline filters), and nested groups
-    /// and sub-queries as separate patterns.
-    fn collect(
-        &mut self,
-        json: &Value,
-        patterns: &mut Patterns,
-        others: &mut Vec<GraphPattern>,
-    ) -> Result<(), JrqlError> {
+    /// Gathers the members of a conjunction (a subject, or an array of patterns): subjects
+    /// into one basic pattern (with their inline filters), nested groups and sub-queries as
+    /// separate patterns to join, and the `@optional`, `@bind` and `@filter` of members that
+    /// are only those (`[subject, {"@optional": …}]`) as modifiers of the whole conjunction,
+    /// as if written next to it in one group: an optional member left-joins the others, so
+    /// their rows without it are kept, wherever it stands in the array.
+    fn collect(&mut self, json: &Value, into: &mut Conjunction) -> Result<(), JrqlError> {
         match json {
             Value::Null => Ok(()),
-            Value::Array(items) => items
-                .iter()
-                .try_for_each(|item| self.collect(item, patterns, others)),
+            Value::Array(items) => items.iter().try_for_each(|item| self.collect(item, into)),
             Value::Object(object) if is_read(object) => {
-                others.push(self.subquery(object)?);
+                into.joined.push(self.subquery(object)?);
                 Ok(())
             }
+            Value::Object(object) if is_modifier_group(object) => self.modifiers(object, into),
             Value::Object(object) if is_group(object) => {
                 let (pattern, filters) = self.group(object)?;
-                others.push(filter(pattern, filters));
+                into.joined.push(filter(pattern, filters));
                 Ok(())
             }
-            Value::Object(_) => self.subjects(json, Mode::Match, false, patterns),
+            Value::Object(_) => self.subjects(json, Mode::Match, false, &mut into.subjects),
             other => Err(JrqlError::bad(format!(
                 "expected a subject, group or query pattern, found {}",
                 abridge(other)
             ))),
         }
+    }
+
+    /// The pattern of a conjunction, in the order of SPARQL's group evaluation: joins, then
+    /// left joins of the optionals, then binds; and its filters, for the caller to apply.
+    fn conjoin(parts: Conjunction) -> (GraphPattern, Vec<Expression>) {
+        let Conjunction {
+            subjects,
+            joined,
+            optionals,
+            binds,
+            filters,
+        } = parts;
+        let mut pattern = bgp(subjects.triple_patterns());
+        for other in joined {
+            pattern = join(pattern, other);
+        }
+        for (right, condition) in optionals {
+            pattern = GraphPattern::LeftJoin {
+                left: Box::new(pattern),
+                right: Box::new(right),
+                expression: conjunction(condition),
+            };
+        }
+        for (variable, expression) in binds {
+            pattern = GraphPattern::Extend {
+                inner: Box::new(pattern),
+                variable,
+                expression,
+            };
+        }
+        let mut all_filters = subjects.filters;
+        all_filters.extend(filters);
+        (pattern, all_filters)
     }
 
     fn group(
@@ -285,14 +336,9 @@ impl Translator<'_> {
                 }
             }
         }
-        let mut patterns = Patterns::default();
-        let mut others = Vec::new();
+        let mut parts = Conjunction::default();
         if let Some(graph) = object.get("@graph") {
-            self.collect(graph, &mut patterns, &mut others)?;
-        }
-        let mut pattern = bgp(patterns.triple_patterns());
-        for other in others {
-            pattern = join(pattern, other);
+            self.collect(graph, &mut parts)?;
         }
         if let Some(union) = object.get("@union") {
             let mut alternatives = Vec::new();
@@ -300,31 +346,38 @@ impl Translator<'_> {
                 alternatives.push(self.where_clause(alternative)?);
             }
             if let Some(alternatives) = union_of(alternatives) {
-                pattern = join(pattern, alternatives);
+                parts.joined.push(alternatives);
             }
         }
         if let Some(values) = object.get("@values") {
-            pattern = join(pattern, self.values_table(values)?);
+            let table = self.values_table(values)?;
+            parts.joined.push(table);
         }
+        self.modifiers(object, &mut parts)?;
+        Ok(Self::conjoin(parts))
+    }
+
+    /// Adds a group's `@optional`, `@bind` and `@filter` to the conjunction they modify.
+    fn modifiers(
+        &mut self,
+        object: &Map<String, Value>,
+        into: &mut Conjunction,
+    ) -> Result<(), JrqlError> {
         if let Some(optional) = object.get("@optional") {
             for item in items(optional) {
-                let (right, filters) = self.group_parts(item)?;
-                pattern = GraphPattern::LeftJoin {
-                    left: Box::new(pattern),
-                    right: Box::new(right),
-                    expression: conjunction(filters),
-                };
+                let optional = self.group_parts(item)?;
+                into.optionals.push(optional);
             }
         }
         if let Some(binds) = object.get("@bind") {
-            pattern = self.binds(binds, pattern)?;
+            self.bind_expressions(binds, &mut into.binds)?;
         }
-        let mut filters = patterns.filters;
         if let Some(constraints) = object.get("@filter") {
             for constraint in items(constraints) {
                 match constraint {
                     Value::Object(c) if is_constraint(constraint) => {
-                        filters.push(self.constraint(c, &mut None)?);
+                        let expression = self.constraint(c, &mut None)?;
+                        into.filters.push(expression);
                     }
                     Value::Object(c) => {
                         if let Some(key) = c
@@ -350,7 +403,7 @@ impl Translator<'_> {
                 }
             }
         }
-        Ok((pattern, filters))
+        Ok(())
     }
 
     /// An inline data table from `@values`: a variable expression or an array of them.
@@ -430,11 +483,12 @@ impl Translator<'_> {
     }
 
     /// Extends the pattern with `@bind` variable expressions.
-    pub(crate) fn binds(
+    /// The variable expressions of a `@bind`, in order.
+    fn bind_expressions(
         &mut self,
         json: &Value,
-        mut pattern: GraphPattern,
-    ) -> Result<GraphPattern, JrqlError> {
+        out: &mut Vec<(Variable, Expression)>,
+    ) -> Result<(), JrqlError> {
         for item in items(json) {
             let Value::Object(binds) = item else {
                 return Err(JrqlError::bad(format!(
@@ -445,14 +499,10 @@ impl Translator<'_> {
             for (key, expression) in binds {
                 let variable = self.named_variable(key, "@bind")?;
                 let expression = self.expression(expression, &mut None)?;
-                pattern = GraphPattern::Extend {
-                    inner: Box::new(pattern),
-                    variable,
-                    expression,
-                };
+                out.push((variable, expression));
             }
         }
-        Ok(pattern)
+        Ok(())
     }
 
     /// A sub-query in a `@where`: only selects are allowed.
@@ -463,18 +513,15 @@ impl Translator<'_> {
                 "sub-queries cannot have their own @context",
             ));
         }
-        if object.contains_key("@select") || object.contains_key("@distinct") {
-            let (pattern, _) = self.select_query(object)?;
-            Ok(pattern)
-        } else {
-            let key = ["@describe", "@construct"]
-                .into_iter()
-                .find(|k| object.contains_key(*k))
-                .unwrap_or("@describe");
-            Err(JrqlError::unsupported(
-                key,
+        match crate::kind::ReadKind::of_object(object) {
+            Some(crate::ReadKind::Select | crate::ReadKind::Distinct) => {
+                let (pattern, _) = self.select_query(object)?;
+                Ok(pattern)
+            }
+            other => Err(JrqlError::unsupported(
+                other.map_or("@describe", crate::ReadKind::key),
                 "only @select sub-queries can be used in a @where",
-            ))
+            )),
         }
     }
 

@@ -3,8 +3,11 @@
 //! filling of templates from solutions (docs/jrql.md §1.5).
 //!
 //! Without `@where`, each template property is matched on its own (a union of one branch per
-//! property, as m-ld-js does), but a fixed template value is only emitted for subjects that
-//! actually have it (m-ld-js emits it for every matched subject).
+//! property, fixed values included), and the solutions fill the templates, as m-ld-js does. A
+//! fixed template value (`"@type": "Wife"`, `"kind": "flintstone"`) is part of every result of
+//! its template, whatever the solution that made the result (m-ld-js `SubjectTemplate`: literal
+//! values populate every new result), with or without `@where`; so is a nested template's, whose
+//! result is shown even where its id is not bound (one result, with a blank id).
 //!
 //! A `@list` in a template (m-ld-js `ConstructTemplate` list properties) is filled as an
 //! array indexed by position, `{"@list": ["Bread", "Milk"]}`; when only some indexes match, the
@@ -47,8 +50,9 @@ enum TemplateKey {
 
 enum TemplateValue {
     Var(Variable),
-    /// A fixed value; with no `@where`, the marker variable is bound when it matched.
-    Fixed(Term, Option<Variable>),
+    /// A fixed value, shown as written (m-ld-js shows template literals as they are) in every
+    /// result of its template.
+    Fixed(Term, Value),
     Nested(usize),
 }
 
@@ -94,21 +98,17 @@ pub(crate) struct Construct {
     roots: Vec<usize>,
     /// Inline filters of the templates.
     filters: Vec<Expression>,
-    /// Whether fixed values need marker variables (no `@where`).
-    markers: bool,
 }
 
 impl Construct {
     pub(crate) fn parse(
         translator: &mut Translator<'_>,
         json: &Value,
-        markers: bool,
     ) -> Result<Construct, JrqlError> {
         let mut construct = Construct {
             templates: Vec::new(),
             roots: Vec::new(),
             filters: Vec::new(),
-            markers,
         };
         for item in crate::algebra::items(json) {
             let Value::Object(object) = item else {
@@ -236,7 +236,7 @@ impl Construct {
                         && (object.contains_key("@id") || object.contains_key("@vocab")));
                 if is_value {
                     let term = translator.term_expression(object)?;
-                    out.push(self.fixed_or_var(translator, term)?);
+                    out.push(fixed_or_var(term, value)?);
                     return Ok(());
                 }
                 let nested = self.template(translator, object)?;
@@ -245,7 +245,7 @@ impl Construct {
             }
             atom => {
                 let term = translator.atom(key, def, atom)?;
-                out.push(self.fixed_or_var(translator, term)?);
+                out.push(fixed_or_var(term, atom)?);
                 Ok(())
             }
         }
@@ -313,51 +313,23 @@ impl Construct {
         Ok(())
     }
 
-    fn fixed_or_var(
-        &mut self,
-        translator: &mut Translator<'_>,
-        term: TermPattern,
-    ) -> Result<TemplateValue, JrqlError> {
-        let marker = self.markers.then(|| translator.fresh());
-        Ok(match term {
-            TermPattern::Variable(v) => TemplateValue::Var(v),
-            TermPattern::NamedNode(n) => TemplateValue::Fixed(Term::NamedNode(n), marker),
-            TermPattern::Literal(l) => TemplateValue::Fixed(Term::Literal(l), marker),
-            other => return Err(JrqlError::bad(format!("{other} cannot be constructed"))),
-        })
-    }
-
     /// The match pattern when there is no `@where`: a union of one branch per template
-    /// property (following nested templates), each marking the fixed value it matched.
+    /// property (following nested templates).
     pub(crate) fn pattern(&self, translator: &mut Translator<'_>) -> Option<GraphPattern> {
         let mut branches = Vec::new();
         for &root in &self.roots {
             self.branches(translator, root, &mut branches);
         }
         let filters = self.filters.clone();
-        let alternatives = branches
-            .into_iter()
-            .map(|(triples, extends)| {
-                let mut pattern = bgp(triples);
-                for (variable, expression) in extends {
-                    pattern = GraphPattern::Extend {
-                        inner: Box::new(pattern),
-                        variable,
-                        expression,
-                    };
-                }
-                pattern
-            })
-            .collect();
+        let alternatives = branches.into_iter().map(bgp).collect();
         union_of(alternatives).map(|union| filter_if_bound(union, filters))
     }
 
-    #[allow(clippy::type_complexity)]
     fn branches(
         &self,
         translator: &mut Translator<'_>,
         index: usize,
-        out: &mut Vec<(Vec<TriplePattern>, Vec<(Variable, Expression)>)>,
+        out: &mut Vec<Vec<TriplePattern>>,
     ) {
         let Some(template) = self.templates.get(index) else {
             return;
@@ -383,26 +355,18 @@ impl Construct {
                 object,
             };
             match &property.value {
-                TemplateValue::Var(v) => {
-                    out.push((vec![triple(TermPattern::Variable(v.clone()))], Vec::new()));
-                }
-                TemplateValue::Fixed(term, marker) => {
-                    let extends = marker
-                        .iter()
-                        .map(|m| (m.clone(), Expression::Literal(Literal::from(true))))
-                        .collect();
-                    out.push((vec![triple(term.clone().into())], extends));
-                }
+                TemplateValue::Var(v) => out.push(vec![triple(TermPattern::Variable(v.clone()))]),
+                TemplateValue::Fixed(term, _) => out.push(vec![triple(term.clone().into())]),
                 TemplateValue::Nested(nested) => {
                     let mut nested_branches = Vec::new();
                     self.branches(translator, *nested, &mut nested_branches);
-                    for (mut triples, extends) in nested_branches {
+                    for mut triples in nested_branches {
                         // Each nested branch starts at the nested subject.
                         let Some(nested_id) = triples.first().map(|t| t.subject.clone()) else {
                             continue;
                         };
                         triples.insert(0, triple(nested_id));
-                        out.push((triples, extends));
+                        out.push(triples);
                     }
                 }
             }
@@ -419,13 +383,12 @@ impl Construct {
 
     /// The branches of one `@list` entry of the list subject `subject`: the slot at a position
     /// of the list with the entry's index, then what the entry shows of it.
-    #[allow(clippy::type_complexity)]
     fn list_branches(
         &self,
         translator: &mut Translator<'_>,
         subject: TermPattern,
         entry: &ListEntry,
-        out: &mut Vec<(Vec<TriplePattern>, Vec<(Variable, Expression)>)>,
+        out: &mut Vec<Vec<TriplePattern>>,
     ) {
         let index = match &entry.key {
             ListKey::At(i) => TermPattern::Literal(Literal::new_typed_literal(
@@ -460,28 +423,24 @@ impl Construct {
                     TemplateValue::Var(v) => {
                         let mut triples = head(slot.clone());
                         triples.push(item(TermPattern::Variable(v.clone())));
-                        out.push((triples, Vec::new()));
+                        out.push(triples);
                     }
-                    TemplateValue::Fixed(term, marker) => {
+                    TemplateValue::Fixed(term, _) => {
                         let mut triples = head(slot.clone());
                         triples.push(item(term.clone().into()));
-                        let extends = marker
-                            .iter()
-                            .map(|m| (m.clone(), Expression::Literal(Literal::from(true))))
-                            .collect();
-                        out.push((triples, extends));
+                        out.push(triples);
                     }
                     TemplateValue::Nested(nested) => {
                         let mut nested_branches = Vec::new();
                         self.branches(translator, *nested, &mut nested_branches);
-                        for (triples, extends) in nested_branches {
+                        for triples in nested_branches {
                             let Some(nested_id) = triples.first().map(|t| t.subject.clone()) else {
                                 continue;
                             };
                             let mut all = head(slot.clone());
                             all.push(item(nested_id));
                             all.extend(triples);
-                            out.push((all, extends));
+                            out.push(all);
                         }
                     }
                 }
@@ -495,12 +454,12 @@ impl Construct {
                 let mut nested_branches = Vec::new();
                 self.branches(translator, *nested, &mut nested_branches);
                 if nested_branches.is_empty() {
-                    out.push((head(slot.clone()), Vec::new()));
+                    out.push(head(slot.clone()));
                 }
-                for (triples, extends) in nested_branches {
+                for triples in nested_branches {
                     let mut all = head(slot.clone());
                     all.extend(triples);
-                    out.push((all, extends));
+                    out.push(all);
                 }
             }
         }
@@ -522,9 +481,8 @@ impl Construct {
                 if let TemplateKey::Var(v) = &property.key {
                     add(v);
                 }
-                match &property.value {
-                    TemplateValue::Var(v) | TemplateValue::Fixed(_, Some(v)) => add(v),
-                    _ => {}
+                if let TemplateValue::Var(v) = &property.value {
+                    add(v);
                 }
             }
             for entry in &template.list {
@@ -532,7 +490,7 @@ impl Construct {
                     add(v);
                 }
                 if let ListItem::Value {
-                    value: TemplateValue::Var(v) | TemplateValue::Fixed(_, Some(v)),
+                    value: TemplateValue::Var(v),
                     ..
                 } = &entry.item
                 {
@@ -620,7 +578,7 @@ impl Construct {
                 position
             }
         };
-        for property in &template.properties {
+        for (property_index, property) in template.properties.iter().enumerate() {
             let key: PropertyKey = match &property.key {
                 TemplateKey::Fixed { key, .. } => PropertyKey::Fixed(key.clone()),
                 TemplateKey::Type => PropertyKey::Fixed("@type".into()),
@@ -634,11 +592,8 @@ impl Construct {
                     Some(term) => ResultValue::Term(term.clone()),
                     None => continue,
                 },
-                TemplateValue::Fixed(term, marker) => {
-                    if marker.as_ref().is_some_and(|m| bound(m).is_none()) {
-                        continue;
-                    }
-                    ResultValue::Term(term.clone())
+                TemplateValue::Fixed(..) => {
+                    ResultValue::Fixed(index, WrittenAt::Property(property_index))
                 }
                 TemplateValue::Nested(nested) => {
                     match self.fill(translator, *nested, bound, results) {
@@ -655,7 +610,7 @@ impl Construct {
                 result.add(key, value);
             }
         }
-        for entry in &template.list {
+        for (entry_index, entry) in template.list.iter().enumerate() {
             let at = match &entry.key {
                 ListKey::At(i) => Some(*i),
                 ListKey::Var(v) => bound(v).and_then(list_index_of),
@@ -670,14 +625,9 @@ impl Construct {
                     None => continue,
                 },
                 ListItem::Value {
-                    value: TemplateValue::Fixed(term, marker),
+                    value: TemplateValue::Fixed(..),
                     ..
-                } => {
-                    if marker.as_ref().is_some_and(|m| bound(m).is_none()) {
-                        continue;
-                    }
-                    ResultValue::Term(term.clone())
-                }
+                } => ResultValue::Fixed(index, WrittenAt::Item(entry_index)),
                 ListItem::Value {
                     value: TemplateValue::Nested(nested),
                     ..
@@ -699,6 +649,22 @@ impl Construct {
         (identified || !result.properties.is_empty()).then_some(position)
     }
 
+    /// A fixed value of template `template` and how it is written there.
+    fn written(&self, template: usize, at: WrittenAt) -> Option<(&Term, &Value)> {
+        let template = self.templates.get(template)?;
+        let value = match at {
+            WrittenAt::Property(i) => &template.properties.get(i)?.value,
+            WrittenAt::Item(i) => match &template.list.get(i)?.item {
+                ListItem::Value { value, .. } => value,
+                ListItem::Slot(_) => return None,
+            },
+        };
+        match value {
+            TemplateValue::Fixed(term, written) => Some((term, written)),
+            _ => None,
+        }
+    }
+
     fn render(
         &self,
         translator: &Translator<'_>,
@@ -713,24 +679,46 @@ impl Construct {
         }
         let mut subject = Map::new();
         subject.insert("@id".into(), Value::String(result.id.clone()));
-        let mut keyed: Vec<(String, Vec<RenderedValue<'_>>)> = Vec::new();
-        let mut listed: Vec<(usize, Vec<RenderedValue<'_>>)> = Vec::new();
+        let mut keyed: Vec<(String, KeyValues<'_>)> = Vec::new();
+        let mut listed: Vec<(usize, KeyValues<'_>)> = Vec::new();
         for (key, values) in &result.properties {
             if let PropertyKey::List(at) = key {
-                let mut rendered = Vec::new();
+                let mut rendered = KeyValues::default();
                 for value in values {
-                    rendered.push(match value {
-                        ResultValue::Term(term) => (Some(term), render_object(ctx, term, None)),
-                        ResultValue::Nested(t, i) => {
-                            (None, self.render(translator, results, *t, *i)?)
+                    match value {
+                        ResultValue::Term(term) => rendered
+                            .matched
+                            .push((Some(term), render_object(ctx, term, None))),
+                        ResultValue::Fixed(t, at) => {
+                            rendered.written.push(self.written(*t, *at)?.1.clone());
                         }
-                    });
+                        ResultValue::Nested(t, i) => rendered
+                            .matched
+                            .push((None, self.render(translator, results, *t, *i)?)),
+                    }
                 }
                 listed.push((*at, rendered));
                 continue;
             }
             for value in values {
                 let (key, rendered, term) = match (key, value) {
+                    (PropertyKey::Fixed(k), ResultValue::Fixed(t, at)) => {
+                        let (_, written) = self.written(*t, *at)?;
+                        match keyed.iter_mut().find(|(existing, _)| existing == k) {
+                            Some((_, values)) => values.written.push(written.clone()),
+                            None => keyed.push((k.clone(), KeyValues::written(written))),
+                        }
+                        continue;
+                    }
+                    (PropertyKey::Predicate(p), ResultValue::Fixed(t, at)) => {
+                        let (term, written) = self.written(*t, *at)?;
+                        let key = crate::render::render_property(ctx, p, term).0;
+                        match keyed.iter_mut().find(|(existing, _)| *existing == key) {
+                            Some((_, values)) => values.written.push(written.clone()),
+                            None => keyed.push((key, KeyValues::written(written))),
+                        }
+                        continue;
+                    }
                     (PropertyKey::Fixed(k), ResultValue::Term(term)) if k == "@type" => {
                         let rendered = match term {
                             Term::NamedNode(n) => Value::String(ctx.compact_iri(n.as_str(), true)),
@@ -759,24 +747,26 @@ impl Construct {
                     }
                 };
                 match keyed.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, values)) => values.push((term, rendered)),
-                    None => keyed.push((key, vec![(term, rendered)])),
+                    Some((_, values)) => values.matched.push((term, rendered)),
+                    None => keyed.push((
+                        key,
+                        KeyValues {
+                            written: Vec::new(),
+                            matched: vec![(term, rendered)],
+                        },
+                    )),
                 }
             }
         }
-        for (key, mut values) in keyed {
-            sort_rendered(ctx, &mut values);
-            values.dedup_by(|a, b| a.1 == b.1);
-            subject.insert(key, collapse(values.into_iter().map(|(_, v)| v).collect()));
+        for (key, values) in keyed {
+            subject.insert(key, values.into_value(ctx));
         }
         if let Some(last) = listed.iter().map(|(at, _)| *at).max() {
             // A JS array indexed by position, as m-ld-js fills it: the positions that did not
             // match are holes, `null` in JSON.
             let mut items = vec![Value::Null; last + 1];
-            for (at, mut values) in listed {
-                sort_rendered(ctx, &mut values);
-                values.dedup_by(|a, b| a.1 == b.1);
-                items[at] = collapse(values.into_iter().map(|(_, v)| v).collect());
+            for (at, values) in listed {
+                items[at] = values.into_value(ctx);
             }
             subject.insert("@list".into(), Value::Array(items));
         }
@@ -849,6 +839,58 @@ pub(crate) fn with_template_filters(construct: &Construct, pattern: GraphPattern
     filter(pattern, construct.filters.clone())
 }
 
+/// A template value: a variable to fill, or a fixed value as `written`.
+fn fixed_or_var(term: TermPattern, written: &Value) -> Result<TemplateValue, JrqlError> {
+    Ok(match term {
+        TermPattern::Variable(v) => TemplateValue::Var(v),
+        TermPattern::NamedNode(n) => TemplateValue::Fixed(Term::NamedNode(n), written.clone()),
+        TermPattern::Literal(l) => TemplateValue::Fixed(Term::Literal(l), written.clone()),
+        other => return Err(JrqlError::bad(format!("{other} cannot be constructed"))),
+    })
+}
+
+/// The values of one key of a constructed subject.
+#[derive(Default)]
+struct KeyValues<'t> {
+    /// Fixed template values, as written, in template order.
+    written: Vec<Value>,
+    /// Values filled from solutions.
+    matched: Vec<RenderedValue<'t>>,
+}
+
+impl KeyValues<'_> {
+    fn written(value: &Value) -> Self {
+        KeyValues {
+            written: vec![value.clone()],
+            matched: Vec::new(),
+        }
+    }
+
+    /// As m-ld-js fills a template: its fixed values as written, in template order, then the
+    /// values from solutions (in m-ld-js value order), each value once.
+    fn into_value(self, ctx: &crate::context::Context) -> Value {
+        let KeyValues {
+            written,
+            mut matched,
+        } = self;
+        let mut values: Vec<Value> = Vec::with_capacity(written.len() + matched.len());
+        for value in written {
+            if !values.contains(&value) {
+                values.push(value);
+            }
+        }
+        let fixed = values.len();
+        sort_rendered(ctx, &mut matched);
+        matched.dedup_by(|a, b| a.1 == b.1);
+        for (_, value) in matched {
+            if !values[..fixed].contains(&value) {
+                values.push(value);
+            }
+        }
+        collapse(values)
+    }
+}
+
 /// A rendered value with the term it came from (none for nested subjects), for sorting.
 type RenderedValue<'t> = (Option<&'t Term>, Value);
 
@@ -881,7 +923,16 @@ enum PropertyKey {
 #[derive(PartialEq)]
 enum ResultValue {
     Term(Term),
+    /// A fixed value of a template (by index), where it is written in it.
+    Fixed(usize, WrittenAt),
     Nested(usize, usize),
+}
+
+/// Where a fixed value is written in its template.
+#[derive(PartialEq, Clone, Copy)]
+enum WrittenAt {
+    Property(usize),
+    Item(usize),
 }
 
 struct ResultSubject {
@@ -915,10 +966,10 @@ mod tests {
     use crate::context::Context;
     use serde_json::json;
 
-    fn parse(json: Value, markers: bool) -> Result<(Construct, usize), JrqlError> {
+    fn parse(json: Value) -> Result<(Construct, usize), JrqlError> {
         let ctx = Context::for_domain("test.example.org", None)?;
         let mut translator = Translator::new(&ctx);
-        let construct = Construct::parse(&mut translator, &json, markers)?;
+        let construct = Construct::parse(&mut translator, &json)?;
         let branches = match construct.pattern(&mut translator) {
             None => 0,
             Some(pattern) => count_branches(&pattern),
@@ -938,25 +989,29 @@ mod tests {
     fn one_branch_per_template_leaf() {
         let (construct, branches) = parse(
             json!({ "@id": "fred", "wife": { "@id": "?w", "name": "?", "age": "?" }, "nick": "?", "@type": "Person" }),
-            true,
         )
         .unwrap();
         assert_eq!(branches, 4);
         assert_eq!(construct.roots.len(), 1);
         assert_eq!(construct.templates.len(), 2);
-        // The fixed @type value has a marker; variables do not.
-        let markers = construct
-            .variables()
+        // The fixed @type value is a template value, not a variable to fill.
+        let fixed = construct.templates[0]
+            .properties
             .iter()
-            .filter(|v| crate::pattern::is_hidden(v))
+            .filter(|p| matches!(p.value, TemplateValue::Fixed(..)))
             .count();
-        assert!(markers >= 2, "a marker and the anonymous variables");
+        assert_eq!(fixed, 1);
+        assert_eq!(
+            construct.variables().len(),
+            4,
+            "?w and the three anonymous variables"
+        );
     }
 
     #[test]
     fn references_are_values_not_templates() {
         let (construct, branches) =
-            parse(json!({ "@id": "fred", "wife": { "@id": "wilma" } }), true).unwrap();
+            parse(json!({ "@id": "fred", "wife": { "@id": "wilma" } })).unwrap();
         assert_eq!(construct.templates.len(), 1);
         assert_eq!(branches, 1);
     }
@@ -965,27 +1020,24 @@ mod tests {
     fn unsupported_template_keys() {
         // Lists construct, but not at sub-indexes.
         assert_eq!(
-            parse(json!({ "@id": "x", "@list": ["?a", "?b"] }), true)
+            parse(json!({ "@id": "x", "@list": ["?a", "?b"] }))
                 .map(|(_, branches)| branches)
                 .ok(),
             Some(2)
         );
         assert_eq!(
-            parse(json!({ "@id": "x", "@list": { "0,1": "?" } }), true)
+            parse(json!({ "@id": "x", "@list": { "0,1": "?" } }))
                 .err()
                 .map(|e| e.status()),
             Some(4001)
         );
         assert_eq!(
-            parse(json!({ "@id": "x", "@foo": 1 }), true)
+            parse(json!({ "@id": "x", "@foo": 1 }))
                 .err()
                 .map(|e| e.status()),
             Some(5011)
         );
-        assert_eq!(
-            parse(json!("x"), true).err().map(|e| e.status()),
-            Some(4001)
-        );
+        assert_eq!(parse(json!("x")).err().map(|e| e.status()), Some(4001));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod eval;
 mod expr;
 mod graph;
 mod hash;
+mod kind;
 mod list;
 mod pattern;
 mod read;
@@ -22,6 +23,7 @@ pub use error::JrqlError;
 pub use graph::Graph;
 /// The IRIs json-rql processing needs (one definition, shared with the engine core).
 pub use m_ld_vocab::ns;
+pub use kind::{ReadKind, RequestKind};
 pub use read::{ask, describe_subjects, read};
 pub use render::{render_subjects, render_update_subjects};
 pub use write::{Patch, write};

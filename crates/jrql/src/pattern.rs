@@ -85,10 +85,12 @@ pub(crate) struct Translator<'c> {
     skolem_set: std::collections::HashSet<Variable>,
     /// Named user variables, in order of first appearance.
     pub user_vars: Vec<Variable>,
-    /// Blank node labels seen in match mode, each standing for a hidden variable.
+    /// Blank node labels seen so far, each standing for one hidden variable for the whole
+    /// request: a variable to match where first seen matching (`@where`, `@delete`), a subject
+    /// to be minted where first seen loading (`@insert`, `@update`, plain inserts).
     blank_vars: HashMap<String, Variable>,
-    /// Whether `_:` identifiers are errors (in writes) rather than variables (in queries).
-    pub reject_blank_ids: bool,
+    /// How subjects are being read, for the labels [`Translator::id_term`] meets.
+    label_mode: Mode,
     /// Vocabulary expansions already made (a request repeats a few keys over many subjects).
     vocab_cache: Vec<(String, NamedNode)>,
     /// How many vocabulary terms have been expanded; small requests remember none.
@@ -111,17 +113,10 @@ impl<'c> Translator<'c> {
             skolem_set: std::collections::HashSet::new(),
             user_vars: Vec::new(),
             blank_vars: HashMap::new(),
-            reject_blank_ids: false,
+            label_mode: Mode::Match,
             vocab_cache: Vec::new(),
             vocab_expansions: 0,
         }
-    }
-
-    /// A translator for writes, where blank node identifiers are errors.
-    pub(crate) fn for_write(ctx: &'c Context) -> Self {
-        let mut translator = Translator::new(ctx);
-        translator.reject_blank_ids = true;
-        translator
     }
 
     /// A fresh hidden variable.
@@ -162,25 +157,31 @@ impl<'c> Translator<'c> {
         self.skolem_set.contains(variable)
     }
 
-    /// Expands an identifier (subject id or reference) to an IRI, variable or (in queries)
-    /// blank-node variable.
+    /// Expands an identifier (subject id or reference) to an IRI, a variable, or, for a blank
+    /// node label (`_:b1`), the label's hidden variable.
+    ///
+    /// A label names one node within one request (JSON-LD: within one document). Where it is
+    /// first met matching (`@where`, `@delete`, reads) it is a variable, as in SPARQL, shared
+    /// by every use of the label in the request; where it is first met loading (`@insert`,
+    /// `@update`, plain inserts) it is a subject to be minted a skolem IRI, like an anonymous
+    /// subject (one per solution), shared by every use of the label in the request. The same
+    /// label in another request is another node.
     pub(crate) fn id_term(&mut self, id: &str) -> Result<TermPattern, JrqlError> {
         if let Some(v) = self.variable(id) {
             return Ok(TermPattern::Variable(v));
         }
         if let Some(label) = id.strip_prefix("_:") {
-            if self.reject_blank_ids {
-                return Err(JrqlError::bad(format!(
-                    "blank node identifier {id:?} cannot be written: give the subject an IRI, \
-                     or omit @id to have one minted"
-                )));
+            if let Some(var) = self.blank_vars.get(label) {
+                return Ok(TermPattern::Variable(var.clone()));
             }
-            let next = self.blank_vars.len() + 1;
-            let var = self
-                .blank_vars
-                .entry(label.to_string())
-                .or_insert_with(|| Variable::new_unchecked(format!("{HIDDEN_PREFIX}b{next}")))
-                .clone();
+            let var = match self.label_mode {
+                Mode::Match => {
+                    let next = self.blank_vars.len() + 1;
+                    Variable::new_unchecked(format!("{HIDDEN_PREFIX}b{next}"))
+                }
+                Mode::Load => self.skolem_var(),
+            };
+            self.blank_vars.insert(label.to_string(), var.clone());
             return Ok(TermPattern::Variable(var));
         }
         Ok(TermPattern::NamedNode(NamedNode::new_unchecked(
@@ -218,6 +219,19 @@ impl<'c> Translator<'c> {
         update: bool,
         out: &mut Patterns,
     ) -> Result<(), JrqlError> {
+        let outer_mode = std::mem::replace(&mut self.label_mode, mode);
+        let translated = self.subjects_in_mode(json, mode, update, out);
+        self.label_mode = outer_mode;
+        translated
+    }
+
+    fn subjects_in_mode(
+        &mut self,
+        json: &Value,
+        mode: Mode,
+        update: bool,
+        out: &mut Patterns,
+    ) -> Result<(), JrqlError> {
         match json {
             Value::Null => Ok(()),
             Value::Array(items) => {
@@ -231,7 +245,7 @@ impl<'c> Translator<'c> {
                 out.triples.reserve(keys);
                 items
                     .iter()
-                    .try_for_each(|item| self.subjects(item, mode, update, out))
+                    .try_for_each(|item| self.subjects_in_mode(item, mode, update, out))
             }
             Value::Object(object) => self.subject(object, mode, update, None, out).map(|_| ()),
             other => Err(JrqlError::bad(format!(

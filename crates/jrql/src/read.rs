@@ -3,12 +3,13 @@
 //!
 //! Owns only the orchestration of reads; must not produce writes.
 
-use crate::algebra::{self, check_read_keys, is_read, join};
+use crate::algebra::{self, check_read_keys, join};
 use crate::construct::{Construct, with_template_filters};
 use crate::context::Context;
 use crate::error::{JrqlError, abridge};
 use crate::eval::{ask as eval_ask, for_each_solution};
 use crate::graph::Graph;
+use crate::kind::{ReadKind, RequestKind};
 use crate::list;
 use crate::pattern::Translator;
 use crate::render::{render_object, render_subject};
@@ -38,7 +39,8 @@ pub(crate) fn request_object<'v, 'c>(
     Ok((object, ctx))
 }
 
-/// Runs a read pattern: `@describe`, `@select`, `@distinct` or `@construct`.
+/// Runs a read pattern: `@describe`, `@select`, `@distinct` or `@construct` (a request that
+/// [`RequestKind::of`] classifies as a read; anything else answers 5011).
 pub fn read<G: Graph + ?Sized>(
     graph: &G,
     ctx: &Context,
@@ -46,31 +48,43 @@ pub fn read<G: Graph + ?Sized>(
 ) -> Result<Vec<Value>, JrqlError> {
     let (object, ctx) = request_object(ctx, request, "a read")?;
     let ctx = ctx.as_ref();
-    if algebra::has(object, "@describe") {
-        describe(graph, ctx, object)
-    } else if algebra::has(object, "@select") || algebra::has(object, "@distinct") {
-        select(graph, ctx, object)
-    } else if algebra::has(object, "@construct") {
-        construct(graph, ctx, object)
-    } else {
-        Err(JrqlError::unsupported(
+    match RequestKind::of_object(object) {
+        RequestKind::Read(ReadKind::Describe) => describe(graph, ctx, object),
+        RequestKind::Read(ReadKind::Select | ReadKind::Distinct) => select(graph, ctx, object),
+        RequestKind::Read(ReadKind::Construct) => construct(graph, ctx, object),
+        RequestKind::Ask => Err(JrqlError::unsupported(
+            "read",
+            "Read type not supported: a pattern with only @where is an ask (use ask)",
+        )),
+        RequestKind::Write => Err(JrqlError::unsupported(
             "read",
             "Read type not supported: expected @describe, @select, @distinct or @construct",
-        ))
+        )),
     }
 }
 
-/// Whether the pattern (`{"@where": …}`, or `{}`) has any solution.
+/// Whether the pattern (`{"@where": …}`, a request that [`RequestKind::of`] classifies as an
+/// ask, or the empty pattern `{}`, which always matches) has any solution.
 pub fn ask<G: Graph + ?Sized>(
     graph: &G,
     ctx: &Context,
     request: &Value,
 ) -> Result<bool, JrqlError> {
     let (object, ctx) = request_object(ctx, request, "an ask")?;
-    if is_read(object) {
-        return Err(JrqlError::bad(
-            "ask takes a query pattern with @where, not a read",
-        ));
+    match RequestKind::of_object(object) {
+        RequestKind::Ask => {}
+        // The empty pattern (m-ld-js asks `{}` when a query has no `@where`).
+        RequestKind::Write if object.keys().all(|k| k == "@context") => {}
+        RequestKind::Read(_) => {
+            return Err(JrqlError::bad(
+                "ask takes a query pattern with @where, not a read",
+            ));
+        }
+        RequestKind::Write => {
+            return Err(JrqlError::bad(
+                "ask takes a query pattern with @where, not a write",
+            ));
+        }
     }
     check_read_keys(object, &["@context", "@where", "@values"], "an ask")?;
     let mut translator = Translator::new(ctx.as_ref());
@@ -283,8 +297,7 @@ fn construct<G: Graph + ?Sized>(
     check_read_keys(object, &CONSTRUCT_KEYS, "a construct")?;
     let mut translator = Translator::new(ctx);
     let template = object.get("@construct").unwrap_or(&Value::Null);
-    let has_where = object.contains_key("@where");
-    let construct = Construct::parse(&mut translator, template, !has_where)?;
+    let construct = Construct::parse(&mut translator, template)?;
     let pattern = match object.get("@where") {
         Some(where_) => {
             let pattern = translator.where_clause(where_)?;

@@ -475,11 +475,9 @@ fn reference(id: String) -> Value {
 fn render_literal(ctx: &Context, literal: &Literal, def: Option<&TermDefinition>) -> Value {
     let mapping = def.and_then(|d| d.type_mapping.as_ref());
     if let Some(tag) = literal.language() {
-        let plain = mapping.is_none()
-            && effective_language(ctx, def).is_some_and(|l| l.eq_ignore_ascii_case(tag));
-        if plain {
-            return Value::String(literal.value().to_string());
-        }
+        // Always a value object, as m-ld-js shows a language-tagged string (`jrqlValue`), even
+        // where the term or default language would compact it to a plain string: apps written
+        // for m-ld-js read this shape.
         let mut object = Map::new();
         object.insert("@value".into(), Value::String(literal.value().to_string()));
         object.insert("@language".into(), Value::String(tag.to_string()));
@@ -737,7 +735,8 @@ mod tests {
                 "http://test.example.org/#born": "unknown",
                 "data": [1, 2],
                 "kind": "Big",
-                "label": "Chose",
+                // A language-tagged string is a value object, as m-ld-js shows it.
+                "label": {"@value": "Chose", "@language": "fr"},
                 "wife": "wilma"
             })]
         );

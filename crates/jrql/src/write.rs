@@ -4,12 +4,13 @@
 //! Owns only the translation of writes into deletes and inserts; must not apply them, compute
 //! operation identities, or know about clocks.
 
-use crate::algebra::{bgp, filter, has, is_group, is_read};
+use crate::algebra::{bgp, filter, has, is_group};
 use crate::context::Context;
 use crate::error::JrqlError;
 use crate::eval::for_each_solution;
 use crate::graph::Graph;
 use crate::hash::IndexedSet;
+use crate::kind::RequestKind;
 use crate::pattern::{Mode, PatternTriple, Patterns, Translator};
 use crate::read::request_object;
 use crate::value_order::value_sort_key;
@@ -59,11 +60,20 @@ pub fn write<G: Graph + ?Sized>(
     }
     let (object, ctx) = request_object(ctx, request, "a write")?;
     let ctx = ctx.as_ref();
-    if is_read(object) {
-        return Err(JrqlError::unsupported(
-            "write",
-            "Write type not supported: a read pattern cannot be written",
-        ));
+    match RequestKind::of_object(object) {
+        RequestKind::Write => {}
+        RequestKind::Read(_) => {
+            return Err(JrqlError::unsupported(
+                "write",
+                "Write type not supported: a read pattern cannot be written",
+            ));
+        }
+        RequestKind::Ask => {
+            return Err(JrqlError::unsupported(
+                "write",
+                "Write type not supported: a pattern with only @where is an ask",
+            ));
+        }
     }
     if object
         .keys()
@@ -94,7 +104,7 @@ fn insert(
     subjects: &Value,
     genid: &mut dyn FnMut() -> String,
 ) -> Result<Patch, JrqlError> {
-    let mut translator = Translator::for_write(ctx);
+    let mut translator = Translator::new(ctx);
     let mut patterns = Patterns::default();
     translator.subjects(subjects, Mode::Load, false, &mut patterns)?;
     if !patterns.binds.is_empty() || has_variables(&translator, &patterns) {
@@ -223,11 +233,17 @@ fn update<G: Graph + ?Sized>(
             "an update cannot have the property {key:?}; put subjects in @insert"
         )));
     }
-    let mut translator = Translator::for_write(ctx);
+    let mut translator = Translator::new(ctx);
     let mut deletes = Patterns::default();
     if let Some(d) = object.get("@delete") {
         translator.subjects(d, Mode::Match, false, &mut deletes)?;
     }
+    // Matched before the inserts, so that a blank node label used in both is a variable that
+    // the inserts take from the solutions; a label only inserted names a new subject.
+    let where_pattern = match object.get("@where") {
+        Some(w) => Some(translator.where_clause(w)?),
+        None => None,
+    };
     let mut inserts = Patterns::default();
     if let Some(i) = object.get("@insert") {
         translator.subjects(i, Mode::Load, false, &mut inserts)?;
@@ -244,15 +260,6 @@ fn update<G: Graph + ?Sized>(
             t.before = None;
         }
     }
-    let where_pattern = match object.get("@where") {
-        Some(w) => {
-            translator.reject_blank_ids = false;
-            let pattern = translator.where_clause(w)?;
-            translator.reject_blank_ids = true;
-            Some(pattern)
-        }
-        None => None,
-    };
     let delete_has_vars = has_variables(&translator, &deletes);
     let insert_has_vars =
         has_variables(&translator, &inserts) || has_variables(&translator, &updates);

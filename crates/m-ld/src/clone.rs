@@ -394,7 +394,9 @@ impl<S: Store> MeldClone<S> {
         self.with_engine(|engine| Ok(engine.read_state(context)))
     }
 
-    /// Answers a json-rql read (`@describe`, `@select`, `@construct`) on the current state.
+    /// Answers a json-rql read (`@describe`, `@select`, `@distinct`, `@construct`) on the
+    /// current state. [`RequestKind::of`](crate::RequestKind::of) tells a read from an ask
+    /// ([`MeldClone::ask`]) and a write ([`MeldClone::write`]).
     pub async fn read(&self, request: &Value) -> Result<Vec<Value>, MeldError> {
         self.read_state()?.read(request)
     }
@@ -404,7 +406,8 @@ impl<S: Store> MeldClone<S> {
         self.read_state()?.get(id)
     }
 
-    /// Whether a json-rql pattern (`{"@where": ...}`) has a solution in the current state.
+    /// Whether a json-rql pattern (`{"@where": ...}`, json-rql's ASK) has a solution in the
+    /// current state (m-ld-js `MeldReadState.ask`); the empty pattern `{}` always has one.
     pub async fn ask(&self, request: &Value) -> Result<bool, MeldError> {
         self.read_state()?.ask(request)
     }
@@ -728,6 +731,11 @@ impl<S: Store> MeldWriteState<'_, S> {
     /// Answers a json-rql read on the current state.
     pub fn read(&self, request: &Value) -> Result<Vec<Value>, MeldError> {
         self.state().read(request)
+    }
+
+    /// Whether a json-rql pattern (`{"@where": ...}`) has a solution in the current state.
+    pub fn ask(&self, request: &Value) -> Result<bool, MeldError> {
+        self.state().ask(request)
     }
 
     /// Applies a json-rql write as one transaction; returns the new clock ticks, or `None` if it

@@ -23,6 +23,8 @@ pub use constraints::ConstraintConfig;
 pub use error::MeldError;
 pub use in_process::InProcessDomain;
 pub use journal::JournalConfig;
+/// What a json-rql request is (read, ask or write), as the query layer decides it.
+pub use m_ld_jrql::{ReadKind, RequestKind};
 pub use rdf::RdfFormat;
 pub use state::MeldReadState;
 pub use status::MeldStatus;

@@ -67,7 +67,8 @@ impl<S: Store> MeldReadState<S> {
         &self.context
     }
 
-    /// Answers a json-rql read (`@describe`, `@select` or `@construct`) with its result subjects.
+    /// Answers a json-rql read (`@describe`, `@select`, `@distinct` or `@construct`) with its
+    /// result subjects.
     pub fn read(&self, request: &Value) -> Result<Vec<Value>, MeldError> {
         // json-rql applies a request's own `@context` over the clone's.
         Ok(m_ld_jrql::read(
@@ -86,7 +87,8 @@ impl<S: Store> MeldReadState<S> {
         Ok(found.pop())
     }
 
-    /// Whether a json-rql pattern (`{"@where": ...}`) has any solution.
+    /// Whether a json-rql pattern (`{"@where": ...}`, json-rql's ASK, as m-ld-js
+    /// `MeldReadState.ask`) has any solution; the empty pattern `{}` always has one.
     pub fn ask(&self, request: &Value) -> Result<bool, MeldError> {
         Ok(m_ld_jrql::ask(
             &StateGraph(&self.state),

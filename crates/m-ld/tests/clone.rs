@@ -305,3 +305,214 @@ async fn writes_over_max_operation_size_fail_with_4002() {
     }));
     assert!(bad.is_err());
 }
+
+/// The library's classifier is the query layer's: each request is taken by exactly the entry
+/// point its kind names, and refused by the others.
+#[tokio::test]
+async fn every_request_is_taken_by_the_entry_point_its_kind_names() {
+    use m_ld::{ReadKind, RequestKind};
+    let clone = genesis().await;
+    clone
+        .write(&json!([{"@id": "fred", "name": "Fred"}, {"@id": "pebbles", "name": "Fred"}]))
+        .await
+        .unwrap();
+    let requests = [
+        (
+            json!({"@describe": "fred"}),
+            RequestKind::Read(ReadKind::Describe),
+        ),
+        (
+            json!({"@select": "?n", "@where": {"@id": "?s", "name": "?n"}}),
+            RequestKind::Read(ReadKind::Select),
+        ),
+        (
+            json!({"@distinct": "?n", "@where": {"@id": "?s", "name": "?n"}}),
+            RequestKind::Read(ReadKind::Distinct),
+        ),
+        (
+            json!({"@context": {"nm": "http://test.example.org/#name"},
+                   "@distinct": ["?n"], "@where": {"@id": "?s", "nm": "?n"}}),
+            RequestKind::Read(ReadKind::Distinct),
+        ),
+        (
+            json!({"@construct": {"@id": "?s", "name": "?n"}}),
+            RequestKind::Read(ReadKind::Construct),
+        ),
+        (
+            json!({"@where": {"@id": "?s", "name": "Fred"}}),
+            RequestKind::Ask,
+        ),
+        (
+            json!({"@where": [{"@id": "?s", "name": "?n"}], "@values": {"?n": "Wilma"}}),
+            RequestKind::Ask,
+        ),
+        (json!({"@id": "wilma", "name": "Wilma"}), RequestKind::Write),
+        (
+            json!({"@insert": {"@id": "?s", "seen": true}, "@where": {"@id": "?s", "name": "Fred"}}),
+            RequestKind::Write,
+        ),
+    ];
+    for (request, kind) in requests {
+        assert_eq!(RequestKind::of(&request).unwrap(), kind, "{request}");
+        let read = clone.read(&request).await;
+        let asked = clone.ask(&request).await;
+        match kind {
+            RequestKind::Read(_) => {
+                assert!(read.is_ok(), "{request}: {read:?}");
+                assert_eq!(asked.unwrap_err().status(), 4001, "{request}");
+                let written = clone.write(&request).await.unwrap_err();
+                assert_eq!(written.status(), 5011, "{request}");
+            }
+            RequestKind::Ask => {
+                assert!(asked.is_ok(), "{request}: {asked:?}");
+                assert_eq!(read.unwrap_err().status(), 5011, "{request}");
+                let written = clone.write(&request).await.unwrap_err();
+                assert_eq!(written.status(), 5011, "{request}");
+            }
+            _ => {
+                assert_eq!(read.unwrap_err().status(), 5011, "{request}");
+                assert_eq!(asked.unwrap_err().status(), 4001, "{request}");
+                clone.write(&request).await.unwrap();
+            }
+        }
+    }
+    // The distinct read de-duplicates, and asks answer booleans on every kind of state.
+    let names = clone
+        .read(&json!({"@distinct": "?n", "@where": {"@id": "?s", "name": "?n"}}))
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let seen = json!({"@where": {"@id": "fred", "seen": true}});
+    let missing = json!({"@where": {"@id": "wilma", "seen": true}});
+    assert!(clone.ask(&seen).await.unwrap());
+    assert!(!clone.ask(&missing).await.unwrap());
+    let state = clone.read_state().unwrap();
+    assert!(state.ask(&seen).unwrap() && !state.ask(&missing).unwrap());
+    clone
+        .write_procedure(|state| {
+            assert!(!state.ask(&missing)?);
+            state.write(&json!({"@id": "wilma", "seen": true}))?;
+            assert!(
+                state.ask(&missing)?,
+                "a procedure's ask sees its own writes"
+            );
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        RequestKind::of(&json!(null)).unwrap_err().status(),
+        4001,
+        "not a request"
+    );
+}
+
+/// A blank node label names one new subject of one write, minted a skolem IRI by the clone (as
+/// anonymous subjects are); the same label in a later write is another subject.
+#[tokio::test]
+async fn blank_node_labels_name_one_new_subject_per_write() {
+    let clone = genesis().await;
+    let mut follow = clone.follow().unwrap();
+    let write = json!([
+        {"@id": "_:b1", "name": "Pebbles"},
+        {"@id": "fred", "daughter": {"@id": "_:b1"}}
+    ]);
+    clone.write(&write).await.unwrap();
+    let fred = clone.get("fred").await.unwrap().unwrap();
+    let id = fred["daughter"]["@id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with(".well-known/genid/"), "{fred}");
+    assert_eq!(
+        clone.get(&id).await.unwrap(),
+        Some(json!({"@id": id, "name": "Pebbles"}))
+    );
+    let update = follow.next().await.unwrap().unwrap().to_json();
+    let inserted: Vec<&Value> = update["@insert"].as_array().unwrap().iter().collect();
+    assert!(
+        inserted.contains(&&json!({"@id": id, "name": "Pebbles"})),
+        "{update}"
+    );
+    clone.write(&write).await.unwrap();
+    let daughters = clone
+        .read(&json!({"@select": "?d", "@where": {"@id": "fred", "daughter": "?d"}}))
+        .await
+        .unwrap();
+    assert_eq!(
+        daughters.len(),
+        2,
+        "a second write is a second subject: {daughters:?}"
+    );
+    assert_ne!(daughters[0]["?d"], daughters[1]["?d"]);
+}
+
+/// A string written through a term with `@language` (in the clone's configured context, or a
+/// request's), or under a default `@language`, is a language-tagged string, shown as a value
+/// object everywhere (as m-ld-js shows it; the differential corpus checks the shapes).
+#[tokio::test]
+async fn language_terms_render_value_objects_in_reads_and_updates() {
+    let label = json!({"label": {"@id": "http://test.example.org/#label", "@language": "fr"}});
+    let mut config = MeldConfig::new("test", "test.example.org", true);
+    config.context = Some(label.clone());
+    let clone = MeldClone::new(config).await.unwrap();
+    let mut follow = clone.follow().unwrap();
+    clone
+        .write(&json!({"@id": "thing", "label": "Chose", "name": "Thing"}))
+        .await
+        .unwrap();
+    let chose = json!({"@value": "Chose", "@language": "fr"});
+    let update = follow.next().await.unwrap().unwrap().to_json();
+    assert_eq!(update["@insert"][0]["label"], chose, "{update}");
+    assert_eq!(
+        update["@insert"][0]["name"],
+        json!("Thing"),
+        "plain strings stay plain"
+    );
+    let thing = clone.get("thing").await.unwrap().unwrap();
+    assert_eq!(thing["label"], chose);
+    let rows = clone
+        .read(&json!({"@select": "?l", "@where": {"@id": "thing", "label": "?l"}}))
+        .await
+        .unwrap();
+    assert_eq!(rows[0]["?l"], chose);
+    let built = clone
+        .read(&json!({"@construct": {"@id": "?s", "label": "?l"}}))
+        .await
+        .unwrap();
+    assert_eq!(built, vec![json!({"@id": "thing", "label": chose})]);
+    // The term matches the tagged string, so it also finds it.
+    assert!(
+        clone
+            .ask(&json!({"@where": {"@id": "?s", "label": "Chose"}}))
+            .await
+            .unwrap()
+    );
+    // A request context's term with another language writes and matches that language.
+    let de = json!({"label": {"@id": "http://test.example.org/#label", "@language": "de"}});
+    clone
+        .write(&json!({"@context": de, "@id": "other", "label": "Ding"}))
+        .await
+        .unwrap();
+    let other = clone
+        .read(&json!({"@context": de, "@describe": "other"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        other[0]["label"],
+        json!({"@value": "Ding", "@language": "de"})
+    );
+    assert!(
+        !clone
+            .ask(&json!({"@where": {"@id": "other", "label": "Ding"}}))
+            .await
+            .unwrap(),
+        "the clone's term is French"
+    );
+    // Under a default language too.
+    let mut config = MeldConfig::new("test", "test.example.org", true);
+    config.context = Some(json!({"@language": "fr"}));
+    let clone = MeldClone::new(config).await.unwrap();
+    clone
+        .write(&json!({"@id": "thing", "name": "Chose"}))
+        .await
+        .unwrap();
+    let thing = clone.get("thing").await.unwrap().unwrap();
+    assert_eq!(thing["name"], chose);
+}

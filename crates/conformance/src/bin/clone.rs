@@ -148,33 +148,14 @@ fn forward_status(clone: &Clone, out: mpsc::UnboundedSender<Value>) -> Result<()
     Ok(())
 }
 
-fn is_read(request: &Value) -> bool {
-    ["@describe", "@select", "@construct"]
-        .iter()
-        .any(|k| request.get(k).is_some())
-}
-
+/// Answers a request with the events the library's classification calls for (see
+/// `m_ld_conformance::answer`).
 async fn transact(clone: &Clone, id: Value, request: &Value, out: &mpsc::UnboundedSender<Value>) {
-    if is_read(request) {
-        match clone.read(request).await {
-            Ok(subjects) => {
-                for subject in subjects {
-                    let _ = out.send(json!({"@type": "next", "requestId": id, "body": subject}));
-                }
-                let _ = out.send(json!({"@type": "complete", "requestId": id}));
-            }
-            Err(e) => {
-                let _ = out.send(error(&id, &e));
-            }
-        }
-    } else {
-        let _ = out.send(match clone.write(request).await {
-            Ok(()) => json!({"@type": "complete", "requestId": id}),
-            Err(e) => error(&id, &e),
-        });
+    for event in m_ld_conformance::answer::transact(clone, &id, request).await {
+        let _ = out.send(event);
     }
 }
 
 fn error(id: &Value, e: &MeldError) -> Value {
-    json!({"@type": "error", "requestId": id, "err": e.to_string(), "status": e.status()})
+    m_ld_conformance::answer::error(id, e)
 }

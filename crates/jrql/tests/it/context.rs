@@ -71,7 +71,8 @@ fn term_definitions_coerce_values() {
         clone.describe("fred"),
         vec![json!({
             "@id": "fred", "born": "2000-01-01", "count": 5, "kind": "Caveman",
-            "label": "Bonjour", "spouse": "wilma"
+            // A language-tagged string is always a value object, as m-ld-js renders it.
+            "label": { "@value": "Bonjour", "@language": "fr" }, "spouse": "wilma"
         })]
     );
     // The stored triples are typed as the context says.
@@ -150,21 +151,6 @@ fn skolems_use_the_domain_base_even_with_another_base() {
         .collect();
     assert!(ids.contains(&"<http://other.org/fred>".to_string()));
     assert!(ids.contains(&"<http://test.example.org/.well-known/genid/g1>".to_string()));
-}
-
-#[test]
-fn blank_node_ids_are_rejected_in_writes() {
-    let mut clone = TestClone::new();
-    for request in [
-        json!({ "@id": "_:b1", "name": "Fred" }),
-        json!({ "@id": "fred", "wife": { "@id": "_:w" } }),
-        json!({ "@delete": { "@id": "_:x" } }),
-        json!({ "@insert": { "@id": "_:x", "name": "X" }, "@where": { "@id": "?s" } }),
-    ] {
-        let e = clone.patch(request.clone()).unwrap_err();
-        assert_eq!(e.status(), 4001, "{request}");
-        assert!(e.to_string().contains("blank node"), "{e}");
-    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod support;
 
 mod context;
 mod fuzz;
+mod labels;
 mod lists;
 mod reads;
 mod unsupported;

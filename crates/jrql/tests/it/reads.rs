@@ -112,18 +112,66 @@ fn construct_without_id_merges_solutions() {
 }
 
 #[test]
-fn construct_without_where_filters_fixed_values() {
-    // m-ld-js emitted "@type": "Wife" for every matched subject, including fred.
-    let clone = flintstones();
-    let result =
-        clone.read(json!({ "@construct": { "@id": "?s", "name": "?n", "@type": "Wife" } }));
-    assert_eq!(
-        sorted(result),
-        sorted(vec![
-            json!({ "@id": "barney", "name": "Barney" }),
-            json!({ "@id": "fred", "name": "Fred" }),
-            json!({ "@id": "wilma", "name": "Wilma", "@type": "Wife" }),
-        ])
+fn construct_fixed_template_values_are_in_every_result() {
+    // As m-ld-js fills templates: a fixed value is part of every result of its template, with
+    // or without @where, nested or at the top, and matching a fixed value makes a result too.
+    let mut clone = flintstones();
+    clone.write(json!({ "@id": "dino", "@type": "Pet" }));
+    let has = |subject: &Value, key: &str, value: &Value| match &subject[key] {
+        Value::Array(values) => values.contains(value),
+        other => other == value,
+    };
+    for request in [
+        json!({ "@construct": { "@id": "?s", "name": "?n", "@type": "Pet" } }),
+        json!({ "@construct": { "@id": "?s", "name": "?n", "@type": "Pet" },
+                "@where": { "@union": [{ "@id": "?s", "name": "?n" }, { "@id": "?s", "@type": "Pet" }] } }),
+    ] {
+        let result = clone.read(request.clone());
+        let ids: Vec<&Value> = result.iter().map(|s| &s["@id"]).collect();
+        assert_eq!(
+            sorted(ids.into_iter().cloned().collect()),
+            vec![
+                json!("barney"),
+                json!("dino"),
+                json!("fred"),
+                json!("wilma")
+            ],
+            "{request}"
+        );
+        for subject in &result {
+            assert!(has(subject, "@type", &json!("Pet")), "{request}: {subject}");
+        }
+    }
+    // Several fixed values of kinds, a fixed reference, and a nested template's.
+    let result = clone.read(json!({ "@construct": {
+        "@id": "?s", "age": "?a", "kind": ["flintstone", 1], "friend": { "@id": "dino" },
+        "wife": { "@id": "?w", "name": "?wn", "role": "spouse" } } }));
+    assert!(!result.is_empty());
+    for subject in &result {
+        let kinds = subject["kind"].as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            sorted(kinds),
+            sorted(vec![json!(1), json!("flintstone")]),
+            "{subject}"
+        );
+        assert_eq!(subject["friend"], json!({ "@id": "dino" }), "{subject}");
+        // Solutions that do not bind ?w fill one nested result with a blank id.
+        let wives = match &subject["wife"] {
+            Value::Array(wives) => wives.clone(),
+            wife => vec![wife.clone()],
+        };
+        assert!(wives.iter().all(|w| w["role"] == "spouse"), "{subject}");
+    }
+    let fred = result.iter().find(|s| s["@id"] == "fred").unwrap();
+    let wilma = json!({ "@id": "wilma", "name": "Wilma", "role": "spouse" });
+    assert!(fred["wife"].as_array().unwrap().contains(&wilma), "{fred}");
+    // A template with only fixed values matches what has them.
+    let pets = clone.read(json!({ "@construct": { "@id": "?s", "@type": "Pet" } }));
+    assert_eq!(pets, vec![json!({ "@id": "dino", "@type": "Pet" })]);
+    assert!(
+        clone
+            .read(json!({ "@construct": { "@id": "?s", "kind": "none" } }))
+            .is_empty()
     );
 }
 
@@ -551,4 +599,149 @@ fn json_rql_inline_filter_with_id_variable() {
         "@select": "?a", "@where": { "@id": "?s", "age": { "@id": "fred", "@gte": 40 } }
     }));
     assert_eq!(status(err), 4001);
+}
+
+/// The Flintstones' people with their wives, as select rows: what a left join of wives onto
+/// people gives (fred has one, wilma and barney none).
+fn people_with_wives() -> Vec<Value> {
+    sorted(vec![
+        json!({ "?s": { "@id": "barney" } }),
+        json!({ "?s": { "@id": "fred" }, "?w": { "@id": "wilma" } }),
+        json!({ "?s": { "@id": "wilma" } }),
+    ])
+}
+
+#[test]
+fn optional_members_of_where_arrays_are_left_joins() {
+    let clone = flintstones();
+    let person = json!({ "@id": "?s", "@type": "Person" });
+    let wife = json!({ "@optional": { "@id": "?s", "wife": "?w" } });
+    let select =
+        |where_: Value| sorted(clone.select(json!({ "@select": ["?s", "?w"], "@where": where_ })));
+    // Wherever the optional stands in the array, it keeps the rows that lack it.
+    assert_eq!(select(json!([person, wife])), people_with_wives());
+    assert_eq!(select(json!([wife, person])), people_with_wives());
+    // Nested arrays are flattened into the same conjunction.
+    assert_eq!(select(json!([[person], [[wife]]])), people_with_wives());
+    // In a group's @graph array, and next to the group's own filter.
+    assert_eq!(
+        select(
+            json!({ "@graph": [person, wife], "@filter": { "@regex": [{ "@str": "?s" }, "(fred|barney)$"] } })
+        ),
+        sorted(vec![
+            json!({ "?s": { "@id": "barney" } }),
+            json!({ "?s": { "@id": "fred" }, "?w": { "@id": "wilma" } }),
+        ])
+    );
+    // In the branches of a union, each branch its own conjunction.
+    let rows = sorted(clone.select(json!({
+        "@select": ["?s", "?k", "?w"],
+        "@where": { "@union": [
+            [{ "@id": "?s", "age": 40 }, { "@optional": { "@id": "?s", "nick": "?k" } }],
+            [{ "@id": "?s", "age": 39 }, { "@optional": { "@id": "?s", "wife": "?w" } }]
+        ] }
+    })));
+    assert_eq!(
+        rows,
+        sorted(vec![
+            json!({ "?s": { "@id": "barney" } }),
+            json!({ "?s": { "@id": "fred" }, "?k": "F" }),
+            json!({ "?s": { "@id": "fred" }, "?k": "Freddy" }),
+        ])
+    );
+    // Several optionals, each a left join of the rows so far.
+    let rows = clone.select(json!({
+        "@select": ["?s", "?w", "?k"],
+        "@where": [person, wife, { "@optional": { "@id": "?s", "nick": "?k" } }]
+    }));
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(rows.iter().filter(|r| r.get("?k").is_none()).count(), 2);
+    assert!(
+        rows.iter()
+            .filter(|r| r.get("?k").is_some())
+            .all(|r| r["?w"] == json!({ "@id": "wilma" }))
+    );
+    // An optional's filter conditions the optional part only.
+    let rows = sorted(clone.select(json!({
+        "@select": ["?s", "?k"],
+        "@where": [person, { "@optional": {
+            "@graph": { "@id": "?s", "nick": "?k" }, "@filter": { "@regex": ["?k", "^Fr"] } } }]
+    })));
+    assert_eq!(
+        rows,
+        sorted(vec![
+            json!({ "?s": { "@id": "barney" } }),
+            json!({ "?s": { "@id": "fred" }, "?k": "Freddy" }),
+            json!({ "?s": { "@id": "wilma" } }),
+        ])
+    );
+    // An optional array with an optional of its own: the wife's age, if any wife.
+    let rows = sorted(clone.select(json!({
+        "@select": ["?s", "?w", "?a"],
+        "@where": [person, { "@optional": [[
+            { "@id": "?s", "wife": "?w" },
+            { "@optional": { "@id": "?w", "age": "?a", "name": "Nobody" } }
+        ]] }]
+    })));
+    assert_eq!(
+        rows,
+        people_with_wives(),
+        "the inner optional matches nothing and drops nothing"
+    );
+    // A filter over an optional variable, as a member of the array.
+    let rows = clone.select(json!({
+        "@select": "?s",
+        "@where": [person, wife, { "@filter": { "@not": { "@bound": "?w" } } }]
+    }));
+    assert_eq!(
+        sorted(rows),
+        vec![
+            json!({ "?s": { "@id": "barney" } }),
+            json!({ "?s": { "@id": "wilma" } })
+        ]
+    );
+}
+
+#[test]
+fn optional_members_with_a_request_context_in_every_read_and_write() {
+    let mut clone = flintstones();
+    let ctx = json!({ "spouse": "http://test.example.org/#wife", "Human": "http://test.example.org/#Person" });
+    let where_ = json!([{ "@id": "?s", "@type": "Human" }, { "@optional": { "@id": "?s", "spouse": "?w" } }]);
+    let rows =
+        sorted(clone.select(json!({ "@context": ctx, "@select": ["?s", "?w"], "@where": where_ })));
+    assert_eq!(rows, people_with_wives());
+    let rows = clone.read(json!({ "@context": ctx, "@distinct": "?s", "@where": where_ }));
+    assert_eq!(rows.len(), 3);
+    let described = clone.read(json!({ "@context": ctx, "@describe": "?s", "@where": where_ }));
+    assert_eq!(described.len(), 3);
+    let constructed = clone.read(json!({
+        "@context": ctx, "@construct": { "@id": "?s", "spouse": "?w" }, "@where": where_
+    }));
+    assert_eq!(constructed.len(), 3, "{constructed:?}");
+    assert!(clone.ask(json!({ "@context": ctx, "@where": [
+        { "@id": "barney", "@type": "Human" }, { "@optional": { "@id": "barney", "spouse": "?w" } }
+    ] })));
+    // A write's @where keeps the rows without the optional part too.
+    let patch = clone.write(json!({
+        "@context": ctx,
+        "@insert": { "@id": "?s", "checked": true },
+        "@where": where_
+    }));
+    assert_eq!(patch.inserts.len(), 3, "{patch:?}");
+    // Bind and filter members apply to the whole array.
+    let rows = sorted(clone.select(json!({
+        "@select": ["?s", "?b"],
+        "@where": [
+            { "@id": "?s", "age": "?a" },
+            { "@bind": { "?b": { "@plus": ["?a", 1] } } },
+            { "@filter": { "@gt": ["?a", 38] } }
+        ]
+    })));
+    assert_eq!(
+        rows,
+        vec![
+            json!({ "?s": { "@id": "barney" }, "?b": 40 }),
+            json!({ "?s": { "@id": "fred" }, "?b": 41 }),
+        ]
+    );
 }

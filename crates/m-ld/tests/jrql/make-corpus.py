@@ -3,7 +3,8 @@ crates/m-ld/tests/jrql_vs_js.rs on this engine and, through run-js.js, on m-ld-j
 
 Usage: python3 make-corpus.py   (edit the cases here, then regenerate; do not edit corpus.json)
 
-A case: {"name", "setup": [writes], "request": read or write, "expectUpdate": bool,
+A case: {"name", "setup": [writes], "request": read, write or ask pattern, "op"?: "ask",
+"config"?: clone configuration (e.g. {"@context": ...}), "expectUpdate": bool,
 "divergence"?: why the engines deliberately differ (docs/divergences.md), "rust"?: our expected output}.
 """
 import json
@@ -11,7 +12,9 @@ import os
 cases = []
 def case(name, request, setup=None, update=None, **extra):
     if update is None:
-        update = not any(k in request for k in ("@describe", "@select", "@construct")) if isinstance(request, dict) else True
+        update = extra.get("op") != "ask" and (
+            not any(k in request for k in ("@describe", "@select", "@construct", "@distinct"))
+            if isinstance(request, dict) else True)
     c = {"name": name, "setup": setup or [], "request": request, "expectUpdate": update}
     c.update(extra)
     cases.append(c)
@@ -249,11 +252,121 @@ case("construct inline filter", {"@construct": {"@id": "?", "age": {"@gt": 37}}}
 case("construct type", {"@construct": {"@id": "?s", "@type": "?t"}}, FLINT)
 case("construct list", {"@construct": {"@id": "shop", "@list": {"?": "?"}}}, [{"@id": "shop", "@list": ["Bread", "Milk"]}])
 case("construct list index", {"@construct": {"@id": "shop", "@list": {"1": "?"}}}, [{"@id": "shop", "@list": ["Bread", "Milk"]}])
-case("construct literal template quirk", {"@construct": {"@id": "?s", "name": "?n", "@type": "Wife"}}, FLINT,
-     divergence="m-ld-js emits fixed template values for every subject without @where (docs/divergences.md)")
+case("construct literal template quirk", {"@construct": {"@id": "?s", "name": "?n", "@type": "Wife"}}, FLINT)
 case("construct missing", {"@construct": {"@id": "pebbles", "name": "?"}}, FLINT)
 case("construct nested var", {"@construct": {"@id": "?h", "wife": {"@id": "?w", "age": "?a"}}}, FLINT)
 case("construct where values", {"@construct": {"@id": "?s", "name": "?n"}, "@where": {"@graph": {"@id": "?s", "name": "?n"}, "@values": {"?s": {"@id": "betty"}}}}, FLINT)
+
+# ---- construct: fixed (literal) template values, with and without @where ----
+case("construct fixed property value", {"@construct": {"@id": "?s", "name": "?n", "kind": "flintstone"}}, FLINT)
+case("construct fixed values only", {"@construct": {"@id": "?s", "kind": "flintstone"}}, FLINT)
+case("construct fixed type only", {"@construct": {"@id": "?s", "@type": "Person"}}, FLINT)
+case("construct fixed value matched", {"@construct": {"@id": "?s", "name": "Wilma", "kind": "x"}}, FLINT)
+case("construct fixed id with fixed value", {"@construct": {"@id": "fred", "name": "?n", "kind": "flintstone"}}, FLINT)
+case("construct fixed id no match", {"@construct": {"@id": "pebbles", "name": "?n", "kind": "flintstone"}}, FLINT)
+case("construct fixed value nested", {"@construct": {"@id": "?h", "wife": {"@id": "?w", "name": "?n", "kind": "spouse"}}}, FLINT)
+case("construct fixed value nested unbound", {"@construct": {"@id": "?h", "name": "?n", "wife": {"@id": "?w", "kind": "spouse"}}}, FLINT)
+case("construct fixed value nested anonymous", {"@construct": {"@id": "?h", "name": "?n", "wife": {"kind": "spouse", "name": "?wn"}}}, FLINT)
+case("construct fixed value nested partly bound", {"@construct": {"@id": "?s", "age": "?a", "wife": {"@id": "?w", "name": "?wn", "role": "spouse"}}}, FLINT)
+case("construct fixed value inline filter", {"@construct": {"@id": "?s", "age": {"@gt": 37}, "kind": "old"}}, FLINT)
+case("construct fixed values array", {"@construct": {"@id": "?s", "name": "?n", "tag": ["a", "b"]}}, FLINT)
+case("construct fixed values mixed", {"@construct": {"@id": "?s", "age": "?a", "kind": ["flintstone", 1, True]}}, FLINT)
+case("construct fixed reference", {"@construct": {"@id": "?s", "name": "?n", "friend": {"@id": "dino"}}}, FLINT)
+case("construct fixed number", {"@construct": {"@id": "?s", "age": "?a", "n": 1}}, FLINT)
+case("construct fixed date", {"@construct": {"@id": "?s", "name": "?n", "d": DATE}}, [FRED])
+case("construct fixed vocab reference", {"@construct": {"@id": "?s", "name": "?n", "size": {"@vocab": "Big"}}}, [FRED])
+case("construct fixed value no id", {"@construct": {"name": "?n", "kind": "x"}}, FLINT)
+case("construct fixed value empty domain", {"@construct": {"@id": "?s", "name": "?n", "kind": "x"}}, [])
+case("construct fixed value request context", {"@context": {"ex": "http://ex.org/"},
+     "@construct": {"@id": "?s", "name": "?n", "ex:kind": "x"}}, FLINT)
+case("construct fixed value templates array", {"@construct": [{"@id": "?s", "age": "?a", "k": 1}, {"@id": "?t", "name": "Betty", "k": 2}]}, FLINT)
+case("construct fixed value variable property", {"@construct": {"@id": "wilma", "?p": "?o", "k": "x"}}, FLINT)
+case("construct fixed list item", {"@construct": {"@id": "shop", "@list": {"0": "?x", "1": "Fixed"}}}, [{"@id": "shop", "@list": ["Bread", "Milk"]}])
+case("construct fixed list item gap", {"@construct": {"@id": "?l", "@list": {"0": "?x", "3": "Fixed"}}}, [{"@id": "shop", "@list": ["Bread", "Milk"]}])
+case("construct fixed values template order", {"@construct": {"@id": "?s", "age": "?a", "tag": ["b", "a", 2, 1]}}, FLINT)
+case("construct fixed and variable values one key", {"@construct": {"@id": "?s", "name": ["Zed", "?n", "Abe"]}}, FLINT)
+case("construct fixed value equal to matched", {"@construct": {"@id": "?s", "name": ["Fred", "?n"]}}, FLINT)
+case("construct fixed typed value as written", {"@context": {"xsd": XSD},
+     "@construct": {"@id": "?s", "age": "?a", "d": {"@value": "2000-01-01", "@type": "xsd:date"}}}, FLINT)
+case("construct fixed set", {"@construct": {"@id": "?s", "age": "?a", "d": {"@set": ["x", "y"]}}}, FLINT)
+case("construct fixed absolute reference", {"@construct": {"@id": "?s", "age": "?a", "d": {"@id": "http://test.example.org/dino"}}}, FLINT)
+case("construct fixed absolute type", {"@construct": {"@id": "?s", "age": "?a", "@type": "http://test.example.org/#Wife"}}, FLINT)
+case("construct fixed types", {"@construct": {"@id": "?s", "age": "?a", "@type": ["Wife", "Husband"]}}, FLINT)
+case("construct fixed and variable types", {"@construct": {"@id": "?s", "@type": ["Wife", "?t"]}}, FLINT)
+case("construct fixed double", {"@construct": {"@id": "?s", "age": "?a", "h": 1.50}}, FLINT)
+case("construct fixed language value", {"@construct": {"@id": "?s", "age": "?a", "h": {"@value": "x", "@language": "en-GB"}}}, FLINT)
+case("construct where fixed and matched order", {"@construct": {"@id": "?s", "nick": ["Zed", "?k"]}, "@where": {"@id": "?s", "nick": "?k"}}, FLINT)
+case("construct where fixed value", {"@construct": {"@id": "?s", "name": "?n", "kind": "x"}, "@where": {"@id": "?s", "name": "?n"}}, FLINT)
+case("construct where fixed type", {"@construct": {"@id": "?s", "@type": "Wife"}, "@where": {"@id": "?s", "name": "?n"}}, FLINT)
+case("construct where fixed nested unbound", {"@construct": {"@id": "?h", "name": "?n", "wife": {"@id": "?w", "kind": "spouse"}},
+     "@where": {"@id": "?h", "name": "?n"}}, FLINT)
+case("construct where fixed value context", {"@context": {"ex": "http://ex.org/"}, "@construct": {"@id": "?s", "ex:kind": "x", "age": "?a"},
+     "@where": {"@id": "?s", "age": "?a"}}, FLINT)
+
+# ---- language terms and default languages: in the clone's @context and in a request's ----
+LABEL_FR = {"label": {"@id": "http://test.example.org/#label", "@language": "fr"}}
+CFG_FR = {"@context": LABEL_FR}
+CHOSE = [{"@id": "thing", "label": "Chose"}]
+case("config language describe", {"@describe": "thing"}, CHOSE, config=CFG_FR)
+case("config language select", {"@select": "?l", "@where": {"@id": "thing", "label": "?l"}}, CHOSE, config=CFG_FR)
+case("config language distinct", {"@distinct": "?l", "@where": {"@id": "?s", "label": "?l"}}, CHOSE, config=CFG_FR,
+     divergence="a top-level @distinct read is supported here (m-ld-js: 5011 Read type not supported)")
+case("config language construct", {"@construct": {"@id": "thing", "label": "?"}}, CHOSE, config=CFG_FR)
+case("config language construct where", {"@construct": {"@id": "?s", "label": "?l"}, "@where": {"@id": "?s", "label": "?l"}}, CHOSE, config=CFG_FR)
+case("config language describe where", {"@describe": "?s", "@where": {"@id": "?s", "label": "Chose"}}, CHOSE, config=CFG_FR)
+case("config language insert notification", {"@id": "thing", "label": "Chose"}, config=CFG_FR)
+case("config language nested insert notification", {"@id": "thing", "part": {"@id": "bit", "label": "Morceau"}}, config=CFG_FR)
+case("config language delete notification", {"@delete": {"@id": "thing", "label": "Chose"}}, CHOSE, config=CFG_FR)
+case("config language delete variable notification", {"@delete": {"@id": "thing", "label": "?l"}}, CHOSE, config=CFG_FR)
+case("config language update notification", {"@update": {"@id": "thing", "label": "Truc"}}, CHOSE, config=CFG_FR)
+case("config language value object", {"@describe": "thing"}, [{"@id": "thing", "label": {"@value": "Chose", "@language": "fr"}}], config=CFG_FR)
+case("config language other tag", {"@describe": "thing"}, [{"@id": "thing", "label": {"@value": "Thing", "@language": "en"}}], config=CFG_FR,
+     divergence="m-ld-js drops the language tag of a value object (features §1.3 bug): it stores the term's")
+case("config language multi values", {"@describe": "thing"}, [{"@id": "thing", "label": ["Chose", "Truc"]}], config=CFG_FR)
+case("config language other property", {"@describe": "thing"}, [{"@id": "thing", "name": "Chose"}], config=CFG_FR)
+case("config language select literal", {"@select": "?s", "@where": {"@id": "?s", "label": "Chose"}}, CHOSE, config=CFG_FR)
+case("config language ask", {"@where": {"@id": "thing", "label": "Chose"}}, CHOSE, config=CFG_FR, op="ask")
+case("config language ask other tag", {"@where": {"@id": "thing", "label": {"@value": "Chose", "@language": "en"}}}, CHOSE, config=CFG_FR, op="ask",
+     divergence="m-ld-js drops the language tag of a value object (features §1.3 bug): it matches the term's")
+case("config language filter lang", {"@select": "?g", "@where": {"@graph": {"@id": "thing", "label": "?l"}, "@bind": {"?g": {"@lang": "?l"}}}}, CHOSE, config=CFG_FR)
+case("config language request context overrides", {"@context": {"label": {"@id": "http://test.example.org/#label", "@language": "de"}},
+     "@describe": "thing"}, CHOSE, config=CFG_FR)
+case("config default language describe", {"@describe": "thing"}, [{"@id": "thing", "name": "Chose"}], config={"@context": {"@language": "fr"}})
+case("config default language select", {"@select": "?n", "@where": {"@id": "thing", "name": "?n"}}, [{"@id": "thing", "name": "Chose"}],
+     config={"@context": {"@language": "fr"}})
+case("config default language notification", {"@id": "thing", "name": "Chose"}, config={"@context": {"@language": "fr"}})
+case("config default language construct", {"@construct": {"@id": "?s", "name": "?n"}}, [{"@id": "thing", "name": "Chose"}],
+     config={"@context": {"@language": "fr"}})
+case("config default language plain value", {"@describe": "thing"}, [{"@id": "thing", "name": {"@value": "Chose"}}],
+     config={"@context": {"@language": "fr"}},
+     divergence="m-ld-js takes a value object with only a string @value for an inline constraint and fails the write")
+case("config default language plain term", {"@describe": "thing"}, [{"@id": "thing", "name": "Chose"}],
+     config={"@context": {"@language": "fr", "name": {"@id": "http://test.example.org/#name", "@language": None}}},
+     divergence="m-ld-js does not select a term with \"@language\": null for a plain string (it shows the absolute IRI); JSON-LD compaction selects it")
+case("config term datatype describe", {"@describe": "thing"}, [{"@id": "thing", "n": "5"}],
+     config={"@context": {"n": {"@id": "http://test.example.org/#n", "@type": XSD + "integer"}}})
+case("request language describe", {"@context": LABEL_FR, "@describe": "thing"}, [{"@context": LABEL_FR, "@id": "thing", "label": "Chose"}])
+case("request language select", {"@context": LABEL_FR, "@select": "?l", "@where": {"@id": "thing", "label": "?l"}},
+     [{"@context": LABEL_FR, "@id": "thing", "label": "Chose"}])
+case("request language construct", {"@context": LABEL_FR, "@construct": {"@id": "thing", "label": "?"}},
+     [{"@context": LABEL_FR, "@id": "thing", "label": "Chose"}])
+case("request language insert notification", {"@context": LABEL_FR, "@id": "thing", "label": "Chose"})
+case("request default language describe", {"@context": {"@language": "fr"}, "@describe": "thing"},
+     [{"@context": {"@language": "fr"}, "@id": "thing", "name": "Chose"}])
+
+# ---- ask ----
+case("ask match", {"@where": {"@id": "?s", "name": "Wilma"}}, FLINT, op="ask")
+case("ask no match", {"@where": {"@id": "?s", "name": "Dino"}}, FLINT, op="ask")
+case("ask nested", {"@where": {"@id": "fred", "wife": {"@id": "?w", "age": {"@gt": 37}}}}, FLINT, op="ask")
+case("ask filter", {"@where": {"@graph": {"@id": "?s", "age": "?a"}, "@filter": {"@gt": ["?a", 40]}}}, FLINT, op="ask")
+case("ask union", {"@where": {"@union": [{"@id": "?s", "name": "Dino"}, {"@id": "?s", "name": "Betty"}]}}, FLINT, op="ask")
+case("ask request context", {"@context": {"nm": "http://test.example.org/#name"}, "@where": {"@id": "?s", "nm": "Fred"}}, FLINT, op="ask")
+case("ask empty pattern", {}, FLINT, op="ask")
+case("ask empty domain", {"@where": {"@id": "?s"}}, [], op="ask")
+case("ask pattern written", {"@where": {"@id": "?s", "name": "Fred"}}, FLINT, update=False,
+     divergence="a bare @where is an ask: write answers 5011 here; m-ld-js writes nothing and answers nothing (docs/divergences.md)",
+     rust={"error": 5011})
+case("ask pattern read", {"@where": {"@id": "?s", "name": "Fred"}, "@distinct": False}, FLINT, update=False)
 
 # ---- context / base / vocab ----
 case("context base override", {"@context": {"@base": "http://other.org/"}, "@describe": "fred"},
@@ -290,6 +403,7 @@ case("insert keyword insert", {"@insert": {"@id": "fred", "name": "Fred"}})
 case("insert keyword array", {"@insert": [{"@id": "fred", "name": "Fred"}, {"@id": "barney", "name": "Barney"}]})
 case("insert blank node id", {"@id": "_:b1", "name": "Blank"})
 case("insert blank node reference", {"@id": "fred", "friend": {"@id": "_:b1"}})
+case("insert blank node label twice", [{"@id": "_:b1", "name": "Pebbles"}, {"@id": "fred", "daughter": {"@id": "_:b1"}}])
 case("empty write", {}, update=False)
 case("empty insert", {"@insert": {}}, update=False)
 case("empty graph", {"@graph": []}, update=False)
@@ -482,9 +596,10 @@ DIVERGENCES = {
     "bind divide": "decimal division: exact to 18 places here, a JS double in m-ld-js (Comunica)",
     "values only": "m-ld-js loses the bindings of a @where with only @values (rows come back empty)",
     "insert large integer": "integers beyond 2^53 are kept exactly; m-ld-js's JSON.parse rounds them",
-    "insert blank node id": "blank-node ids in writes: 4001 here, a statusless error in m-ld-js",
-    "insert blank node reference": "blank-node ids in writes: 4001 here, a statusless error in m-ld-js",
-    "write blank id delete": "blank-node ids in writes: 4001 here, silently nothing in m-ld-js",
+    "insert blank node id": "blank node labels in writes name a new (skolemised) subject here; a statusless error in m-ld-js",
+    "insert blank node reference": "blank node labels in writes name a new (skolemised) subject here; a statusless error in m-ld-js",
+    "insert blank node label twice": "blank node labels in writes name a new (skolemised) subject here; a statusless error in m-ld-js",
+    "write blank id delete": "a blank node label in @delete is a variable here (as in SPARQL); silently nothing in m-ld-js",
     "write filter unsupported": "m-ld-js writes the @graph of a group and ignores its @filter; we answer 5011",
     "write read type mixed": "m-ld-js reads a pattern with both @select and @insert, ignoring the @insert; we answer 5011",
 }

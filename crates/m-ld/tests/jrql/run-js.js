@@ -5,9 +5,11 @@
 //        node run-js.js <corpus.json> [case name...]
 //
 // Each case runs on a fresh genesis clone (domain test.example.org, in-memory backend, a local-only
-// remotes stub). Its setup writes run first; then the clone is followed and the request is run, as a
-// read if it has @describe, @select or @construct, otherwise as a write. Output line per case:
-//   {"name": ..., "result": [subjects] | null, "error": {"status", "message"} | null,
+// remotes stub), configured further by the case's "config" (for example an "@context"). Its setup
+// writes run first; then the clone is followed and the request is run: with "op": "ask", as an ask
+// (the result is the boolean); otherwise as a read if it has @describe, @select, @construct or
+// @distinct, else as a write. Output line per case:
+//   {"name": ..., "result": [subjects] | boolean | null, "error": {"status", "message"} | null,
 //    "update": <first update notification after the request> | null}
 // A setup failure is reported as {"name", "setupError": message}. A request that neither resolves
 // nor rejects within the patience (m-ld-js hangs on some patterns) is an error with status "hang".
@@ -58,7 +60,8 @@ const plain = value => JSON.parse(JSON.stringify(value));
 async function runCase(testCase) {
   const out = { name: testCase.name, result: null, error: null, update: null };
   const meld = await clone(new MemoryLevel(), LocalOnlyRemotes, {
-    '@id': 'test', '@domain': 'test.example.org', genesis: true, logLevel: 'error'
+    '@id': 'test', '@domain': 'test.example.org', genesis: true, logLevel: 'error',
+    ...(testCase.config || {})
   });
   let hung = false;
   try {
@@ -73,7 +76,9 @@ async function runCase(testCase) {
     const updates = [];
     meld.follow(update => updates.push(plain(update)));
     try {
-      if (isRead(testCase.request))
+      if (testCase.op === 'ask')
+        out.result = await withPatience(meld.ask(testCase.request));
+      else if (isRead(testCase.request))
         out.result = plain(await withPatience(meld.read(testCase.request)));
       else
         await withPatience(meld.write(testCase.request));
