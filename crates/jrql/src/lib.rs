@@ -21,9 +21,9 @@ mod write;
 pub use context::Context;
 pub use error::JrqlError;
 pub use graph::Graph;
+pub use kind::{ReadKind, RequestKind};
 /// The IRIs json-rql processing needs (one definition, shared with the engine core).
 pub use m_ld_vocab::ns;
-pub use kind::{ReadKind, RequestKind};
 pub use read::{ask, describe_subjects, read};
 pub use render::{render_subjects, render_update_subjects};
 pub use write::{Patch, write};

@@ -35,7 +35,9 @@ async fn every_follower_holds_a_writes_update_when_the_write_returns() {
         let b = b.clone();
         tokio::spawn(async move {
             for n in 0..200 {
-                b.write(&json!({"@id": format!("b{n}"), "n": n})).await.unwrap();
+                b.write(&json!({"@id": format!("b{n}"), "n": n}))
+                    .await
+                    .unwrap();
             }
         })
     };
@@ -51,7 +53,10 @@ async fn every_follower_holds_a_writes_update_when_the_write_returns() {
                     .as_array()
                     .is_some_and(|inserted| inserted.iter().any(|s| s["@id"] == json!(id)));
             }
-            assert!(found, "the update of write {n} was not waiting for a follower");
+            assert!(
+                found,
+                "the update of write {n} was not waiting for a follower"
+            );
         }
     }
     writer.await.unwrap();

@@ -55,7 +55,7 @@ async fn main() -> Result<()> {
     // report updates only after the start (the orchestrator expects `started` first).
     let follow = clone.follow()?;
     let _ = out.send(json!({"@type": "started"}));
-    forward_updates(follow, out.clone());
+    let (answers, forwarder) = forward_updates(follow, out.clone());
     forward_status(&clone, out.clone())?;
     // Requests in flight, finished before a stop closes the clone.
     let mut requests = tokio::task::JoinSet::new();
@@ -70,28 +70,33 @@ async fn main() -> Result<()> {
             Some("transact") => {
                 let request = command.get("request").cloned().unwrap_or(Value::Null);
                 let clone = clone.clone();
-                let out = out.clone();
+                let answers = answers.clone();
                 // Requests run concurrently, as the JS clone process runs them.
-                requests.spawn(async move { transact(&clone, id, &request, &out).await });
+                requests.spawn(async move {
+                    let events = m_ld_conformance::answer::transact(&clone, &id, &request).await;
+                    let _ = answers.send(events);
+                });
             }
             Some("stop") => {
                 // A graceful stop answers what was asked before it.
                 while requests.join_next().await.is_some() {}
                 let result = clone.close().await;
-                let _ = out.send(match result {
+                let _ = answers.send(vec![match result {
                     Ok(()) => json!({"@type": "stopped", "requestId": id}),
                     Err(e) => error(&id, &e),
-                });
+                }]);
                 break;
             }
             other => {
-                let _ = out.send(json!({"@type": "error", "requestId": id,
-                    "err": format!("No handler for {other:?}")}));
+                let _ = answers.send(vec![json!({"@type": "error", "requestId": id,
+                    "err": format!("No handler for {other:?}")})]);
             }
         }
     }
     let _ = clone.close().await;
-    let _ = out.send(json!({"@type": "closed"}));
+    let _ = answers.send(vec![json!({"@type": "closed"})]);
+    drop(answers);
+    let _ = forwarder.await;
     drop(out);
     let _ = writer.await;
     Ok(())
@@ -121,19 +126,51 @@ async fn open(start: &Value) -> Result<Clone> {
     Ok(MeldClone::open_with_remotes(store, remotes, config).await?)
 }
 
-fn forward_updates(mut follow: m_ld::Follow, out: mpsc::UnboundedSender<Value>) {
-    tokio::spawn(async move {
-        while let Some(update) = follow.next().await {
-            match update {
-                Ok(update) => {
-                    let body = update.to_json();
-                    tracing::debug!("updated {body}");
-                    let _ = out.send(json!({"@type": "updated", "body": body}));
+/// Forwards the clone's updates, and the answers to requests sent on the returned channel, in
+/// the order that m-ld-js gives them: an answer goes out after every update that was waiting when
+/// its request finished. A local write's update waits for every follower before the write returns
+/// (docs/ARCHITECTURE.md, invariants), so it always precedes the write's `complete`.
+fn forward_updates(
+    mut follow: m_ld::Follow,
+    out: mpsc::UnboundedSender<Value>,
+) -> (
+    mpsc::UnboundedSender<Vec<Value>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (answers, mut answers_rx) = mpsc::unbounded_channel::<Vec<Value>>();
+    let forward = move |update: Result<m_ld::MeldUpdate, MeldError>,
+                        out: &mpsc::UnboundedSender<Value>| {
+        match update {
+            Ok(update) => {
+                let body = update.to_json();
+                tracing::debug!("updated {body}");
+                let _ = out.send(json!({"@type": "updated", "body": body}));
+            }
+            Err(e) => tracing::error!("update stream failed: {e}"),
+        }
+    };
+    let task = tokio::spawn(async move {
+        let mut following = true;
+        loop {
+            tokio::select! {
+                biased;
+                answer = answers_rx.recv() => {
+                    let Some(events) = answer else { break };
+                    while let Some(update) = follow.try_next() {
+                        forward(update, &out);
+                    }
+                    for event in events {
+                        let _ = out.send(event);
+                    }
                 }
-                Err(e) => tracing::error!("update stream failed: {e}"),
+                update = follow.next(), if following => match update {
+                    Some(update) => forward(update, &out),
+                    None => following = false,
+                },
             }
         }
     });
+    (answers, task)
 }
 
 fn forward_status(clone: &Clone, out: mpsc::UnboundedSender<Value>) -> Result<()> {
@@ -146,14 +183,6 @@ fn forward_status(clone: &Clone, out: mpsc::UnboundedSender<Value>) -> Result<()
         }
     });
     Ok(())
-}
-
-/// Answers a request with the events the library's classification calls for (see
-/// `m_ld_conformance::answer`).
-async fn transact(clone: &Clone, id: Value, request: &Value, out: &mpsc::UnboundedSender<Value>) {
-    for event in m_ld_conformance::answer::transact(clone, &id, request).await {
-        let _ = out.send(event);
-    }
 }
 
 fn error(id: &Value, e: &MeldError) -> Value {
