@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use crate::mosquitto::Mosquitto;
 use crate::{cargo, root, target_dir};
 
-const RUNNER_JS: &str = r#"// Runs the m-ld compliance specs against an orchestrator: node runner.js URL SPEC...
+const RUNNER_JS: &str = r#"// Runs the m-ld compliance specs against an orchestrator: node conformance-runner.js URL SPEC...
 // A spec starting with `./` selects from our own specs, in the folder MLD_LOCAL_SPECS.
 const { relative } = require('path');
 const { appendFileSync } = require('fs');
@@ -76,9 +76,13 @@ pub fn run(
     let cache = target_dir().join("conformance");
     // The suite, jasmine (which it does not declare) and m-ld-js for mixed colonies.
     let modules = crate::npm::install()?;
-    let node_dir = cache.join("node");
-    std::fs::create_dir_all(&node_dir)?;
-    std::fs::write(node_dir.join("runner.js"), RUNNER_JS)?;
+    // The runner lives beside the packages, so that it and our specs load the same copy of the
+    // suite (its `Clone` holds the orchestrator's URL).
+    let node_dir = modules
+        .parent()
+        .context("the npm packages' folder")?
+        .to_path_buf();
+    std::fs::write(node_dir.join("conformance-runner.js"), RUNNER_JS)?;
     cargo(&["build", "-p", "m-ld-conformance", "--bins"], &[])?;
     let bin = target_dir().join("debug");
     let rust = bin.join("mld-clone").display().to_string();
@@ -144,7 +148,7 @@ pub fn run(
         .env("MLD_ENGINES", engines_used.name())
         // Our specs require the suite's modules from the cache.
         .env("NODE_PATH", &modules)
-        .arg("runner.js")
+        .arg("conformance-runner.js")
         .arg(&url)
         .args(&selections)
         .current_dir(&node_dir)
