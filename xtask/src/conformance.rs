@@ -63,6 +63,7 @@ impl Engines {
 pub fn run(
     engines_used: Engines,
     mosquitto: bool,
+    latency: Option<&str>,
     skips: &[String],
     specs: &[String],
 ) -> Result<()> {
@@ -106,6 +107,9 @@ pub fn run(
     for engine in &engines {
         orchestrator.arg("--engine").arg(engine);
     }
+    if let Some(latency) = latency {
+        orchestrator.arg("--latency").arg(latency);
+    }
     // Stopped when this run ends (the orchestrator's own embedded broker otherwise).
     let broker = if mosquitto {
         let broker = Mosquitto::start(&cache)?;
@@ -128,6 +132,11 @@ pub fn run(
         let stdout = orchestrator.stdout.take().context("orchestrator stdout")?;
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line)?;
+        if line.is_empty() {
+            // It has ended before listening (e.g. on a bad `--latency`); its error is above.
+            let status = orchestrator.wait()?;
+            bail!("mld-orchestrator ended before listening ({status})");
+        }
         let info: serde_json::Value =
             serde_json::from_str(&line).with_context(|| format!("orchestrator said {line:?}"))?;
         info["url"]
@@ -139,6 +148,9 @@ pub fn run(
         "xtask: orchestrator at {url}; clone logs in {}",
         work_dir.join("logs").display()
     );
+    if let Some(latency) = latency {
+        eprintln!("xtask: emulated latency {latency} between every clone and the broker");
+    }
     let selections: Vec<String> = specs.iter().map(|s| selection(s)).collect();
     std::fs::create_dir_all(&work_dir)?;
     let failures = work_dir.join("failed-specs.jsonl");

@@ -45,6 +45,11 @@ enum Cmd {
         /// documented in docs/compliance.md as depending on timing.
         #[arg(long = "skip", value_name = "TEXT")]
         skips: Vec<String>,
+        /// Emulated one-way network latency between every clone and the broker, both directions,
+        /// optionally with a jitter: `5ms` or `5ms,2ms` (units s, ms, us; see docs/compliance.md,
+        /// "Emulated latency"). Passed to mld-orchestrator, which checks it.
+        #[arg(long, value_name = "LATENCY[,JITTER]")]
+        latency: Option<String>,
         /// Spec selections: `1` for all start specs, `1/3` for one file, `2` for chaos, ...
         specs: Vec<String>,
     },
@@ -64,6 +69,7 @@ fn main() -> Result<()> {
             js_only,
             mosquitto,
             skips,
+            latency,
             specs,
         } => {
             let engines = match (mixed, js_only) {
@@ -71,7 +77,7 @@ fn main() -> Result<()> {
                 (_, true) => conformance::Engines::JsOnly,
                 _ => conformance::Engines::Rust,
             };
-            conformance::run(engines, mosquitto, &skips, &specs)
+            conformance::run(engines, mosquitto, latency.as_deref(), &skips, &specs)
         }
         Cmd::BenchCompare(args) => bench_compare::run(args),
         Cmd::NpmInstall => {

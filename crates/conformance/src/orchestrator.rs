@@ -30,6 +30,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
+use crate::delay::Delay;
 use crate::protocol::{self, Event};
 use crate::proxy::Proxy;
 
@@ -47,6 +48,9 @@ pub struct Config {
     pub work_dir: PathBuf,
     /// Extra clone configuration merged into every start (e.g. `networkTimeout`).
     pub clone_defaults: Value,
+    /// The emulated one-way network delay of every clone's proxy, both directions, whatever the
+    /// clone's engine.
+    pub delay: Delay,
 }
 
 /// The orchestrator's shared state.
@@ -220,7 +224,7 @@ async fn start(
         format_args!("start in {domain} (genesis {genesis}) with {extra}"),
     );
     if !clones.contains_key(&query.clone_id) {
-        let proxy = match Proxy::start(orc.config.broker).await {
+        let proxy = match Proxy::start(orc.config.broker, orc.config.delay).await {
             Ok(p) => p,
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
         };

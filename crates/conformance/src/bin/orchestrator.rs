@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use m_ld_conformance::delay::Delay;
 use m_ld_conformance::orchestrator::{Config, Orchestrator};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
@@ -26,6 +27,11 @@ struct Args {
     /// The `networkTimeout` given to clones, in milliseconds (the m-ld-js orchestrator uses 1000).
     #[arg(long, default_value_t = 1000)]
     network_timeout: u64,
+    /// Emulated one-way network latency between every clone and the broker, in both directions,
+    /// optionally with a jitter (uniform in [0, JITTER]): `5ms` or `5ms,2ms` (units s, ms, us).
+    /// Bytes are delayed, never reordered or dropped.
+    #[arg(long, value_name = "LATENCY[,JITTER]", default_value_t = Delay::NONE)]
+    latency: Delay,
 }
 
 #[tokio::main]
@@ -58,10 +64,14 @@ async fn main() -> Result<()> {
             .collect(),
         work_dir: args.work_dir.clone(),
         clone_defaults: json!({"networkTimeout": args.network_timeout}),
+        delay: args.latency,
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let url = format!("http://127.0.0.1:{}/", listener.local_addr()?.port());
-    println!("{}", json!({"url": url, "broker": broker.to_string()}));
+    println!(
+        "{}",
+        json!({"url": url, "broker": broker.to_string(), "latency": args.latency.to_string()})
+    );
     let server = axum::serve(listener, orchestrator.router());
     tokio::select! {
         result = server => result?,
