@@ -24,6 +24,14 @@ use m_ld::mqtt::EmbeddedBroker;
 use workloads::{Bench, BenchError, Sizes, WORKLOADS};
 
 fn main() -> ExitCode {
+    // Logs to standard error, by RUST_LOG (none by default).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     match run(std::env::args().skip(1).collect()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

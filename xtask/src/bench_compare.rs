@@ -115,6 +115,7 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--runs must be at least 1");
     }
     let cache = target_dir().join("bench-compare");
+    std::fs::create_dir_all(&cache)?;
     let modules = if args.rust_only {
         None
     } else {

@@ -27,7 +27,7 @@ use m_ld_core::wire::notify::{Notification, NotifyError};
 use rumqttc::QoS;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::remotes::Shared;
+use crate::remotes::{Peer, Shared};
 
 /// A registered channel, as the event loop sees it.
 pub(crate) struct ChannelEntry {
@@ -44,7 +44,7 @@ pub(crate) const STREAM_PATIENCE: u32 = 12;
 pub(crate) struct Consumer {
     items: mpsc::UnboundedReceiver<Bytes>,
     /// The clone producing the channel.
-    producer: String,
+    producer: Peer,
     guard: ChannelGuard,
 }
 
@@ -64,7 +64,7 @@ impl Drop for ChannelGuard {
 pub(crate) async fn consume(
     shared: &Arc<Shared>,
     channel: &str,
-    producer: &str,
+    producer: &Peer,
 ) -> Result<Consumer, CoreError> {
     let (items_tx, items) = mpsc::unbounded_channel();
     let (probe_tx, probe_rx) = oneshot::channel();
@@ -87,7 +87,7 @@ pub(crate) async fn consume(
     match tokio::time::timeout(shared.config.network_timeout, probe_rx).await {
         Ok(Ok(())) => Ok(Consumer {
             items,
-            producer: producer.to_owned(),
+            producer: producer.clone(),
             guard,
         }),
         Ok(Err(_)) => Err(CoreError::Transport(
@@ -146,7 +146,7 @@ async fn next_notification(consumer: &mut Consumer, what: &str) -> Result<Bytes,
                 return item.ok_or_else(|| CoreError::Transport(format!("{what}: connection lost")));
             }
             changed = presence.changed() => {
-                if changed.is_err() || !shared.is_present(&consumer.producer) {
+                if changed.is_err() || !shared.still_present(&consumer.producer) {
                     shared.counters.collaborator_gone();
                     return Err(CoreError::Transport(format!(
                         "{what}: {} left the domain",
@@ -156,7 +156,7 @@ async fn next_notification(consumer: &mut Consumer, what: &str) -> Result<Bytes,
             }
             () = tokio::time::sleep_until(deadline) => {
                 silent += 1;
-                if silent >= STREAM_PATIENCE || !shared.is_present(&consumer.producer) {
+                if silent >= STREAM_PATIENCE || !shared.still_present(&consumer.producer) {
                     shared.counters.timed_out();
                     return Err(CoreError::Transport(format!("{what}: send timeout exceeded")));
                 }

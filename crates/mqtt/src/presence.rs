@@ -7,6 +7,10 @@
 //! A record is a JSON object from consumer id to address; m-ld clones publish
 //! `{"<id>":"<domain>/control"}`. Records are kept in arrival order (a replaced record keeps its
 //! place, as a JS object key does), and [`Presence::present`] lists consumer ids in that order.
+//!
+//! Each consumer's stay is numbered ([`Presence::stay`]): a clone that leaves and comes back (a
+//! process closing a clone and opening one with the same id) is present again under a new
+//! number, so a wait on the clone that left can tell that it is gone.
 
 use serde_json::Value;
 
@@ -21,7 +25,17 @@ pub(crate) const GHOST: &[u8] = b"-";
 /// Present clones, by MQTT client id, each with its consumers and their addresses.
 #[derive(Debug, Default)]
 pub(crate) struct Presence {
-    records: Vec<(String, Vec<(String, String)>)>,
+    /// Each client's consumers: id, address, and the number of the stay it began.
+    records: Vec<(String, Vec<Consumer>)>,
+    /// The number of the last stay begun.
+    stays: u64,
+}
+
+#[derive(Debug)]
+struct Consumer {
+    id: String,
+    address: String,
+    stay: u64,
 }
 
 impl Presence {
@@ -38,12 +52,39 @@ impl Presence {
     /// Stores `client`'s record from its payload. A payload that is not a JSON object of strings
     /// is an error and changes nothing.
     pub fn arrived(&mut self, client: &str, payload: &[u8]) -> Result<(), String> {
-        let consumers = parse_record(payload)?;
-        match self.records.iter_mut().find(|(c, _)| c == client) {
-            Some((_, existing)) => *existing = consumers,
+        let parsed = parse_record(payload)?;
+        let existing = self.records.iter().position(|(c, _)| c == client);
+        let before = existing.map(|i| std::mem::take(&mut self.records[i].1));
+        let consumers = parsed
+            .into_iter()
+            .map(|(id, address)| {
+                // A consumer the client's record already held at that address stays on.
+                let stay = before
+                    .iter()
+                    .flatten()
+                    .find(|c| c.id == id && c.address == address)
+                    .map(|c| c.stay)
+                    .unwrap_or_else(|| {
+                        self.stays += 1;
+                        self.stays
+                    });
+                Consumer { id, address, stay }
+            })
+            .collect();
+        match existing {
+            Some(i) => self.records[i].1 = consumers,
             None => self.records.push((client.to_owned(), consumers)),
         }
         Ok(())
+    }
+
+    /// The number of `id`'s present stay at `address`, if it is present there.
+    pub fn stay(&self, id: &str, address: &str) -> Option<u64> {
+        self.records
+            .iter()
+            .flat_map(|(_, consumers)| consumers)
+            .find(|c| c.id == id && filter_matches(&c.address, address))
+            .map(|c| c.stay)
     }
 
     /// Consumer ids whose address matches `address`, in arrival order, without repeats. Ids
@@ -51,9 +92,12 @@ impl Presence {
     pub fn present(&self, address: &str) -> Vec<String> {
         let mut ids: Vec<String> = Vec::new();
         for (_, consumers) in &self.records {
-            for (consumer, at) in consumers {
-                if filter_matches(at, address) && is_level(consumer) && !ids.contains(consumer) {
-                    ids.push(consumer.clone());
+            for Consumer {
+                id, address: at, ..
+            } in consumers
+            {
+                if filter_matches(at, address) && is_level(id) && !ids.contains(id) {
+                    ids.push(id.clone());
                 }
             }
         }
@@ -116,6 +160,25 @@ mod tests {
         assert_eq!(p.present(CONTROL), ["c", "b", "a"]);
         p.clear();
         assert!(p.present(CONTROL).is_empty());
+    }
+
+    #[test]
+    fn a_clone_that_leaves_and_returns_is_on_a_new_stay() {
+        let mut p = Presence::default();
+        p.arrived("a", &record("a", CONTROL)).unwrap();
+        let first = p.stay("a", CONTROL).unwrap();
+        // The same record again (a re-announcement) is the same stay.
+        p.arrived("a", &record("a", CONTROL)).unwrap();
+        assert_eq!(p.stay("a", CONTROL), Some(first));
+        p.left("a");
+        assert_eq!(p.stay("a", CONTROL), None);
+        p.arrived("a", &record("a", CONTROL)).unwrap();
+        let second = p.stay("a", CONTROL).unwrap();
+        assert_ne!(second, first);
+        p.clear();
+        p.arrived("a", &record("a", CONTROL)).unwrap();
+        assert_ne!(p.stay("a", CONTROL), Some(second));
+        assert_eq!(p.stay("b", CONTROL), None);
     }
 
     #[test]

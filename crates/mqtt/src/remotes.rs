@@ -140,6 +140,20 @@ struct State {
     workers: Vec<JoinHandle<()>>,
 }
 
+/// A collaborator as chosen: its clone id and the stay of its presence then (a clone that
+/// leaves and comes back under the same id is another stay: waits on the first end).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Peer {
+    pub(crate) id: String,
+    stay: u64,
+}
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id)
+    }
+}
+
 /// A reply as it arrived on `__reply/<us>/<from>/<message_id>/<sent message id>`.
 struct ReplyMessage {
     from: String,
@@ -464,7 +478,7 @@ impl Shared {
         let mut tried = HashSet::new();
         let mut last = CoreError::NoVisibleClones;
         while let Some(peer) = self.next_peer() {
-            if !tried.insert(peer.clone()) {
+            if !tried.insert(peer.id.clone()) {
                 break;
             }
             match self.snapshot_from(&peer, &request).await {
@@ -492,7 +506,7 @@ impl Shared {
         let mut last = CoreError::NoVisibleClones;
         let mut unable = false;
         while let Some(peer) = self.next_peer() {
-            if !tried.insert(peer.clone()) {
+            if !tried.insert(peer.id.clone()) {
                 break;
             }
             match self.revup_from(&peer, &request).await {
@@ -513,6 +527,11 @@ impl Shared {
     /// Notified of every presence message received.
     pub(crate) fn presence_changes(&self) -> watch::Receiver<u64> {
         self.presence_seen.subscribe()
+    }
+
+    /// Whether `peer` is still present on the stay it was chosen in.
+    pub(crate) fn still_present(&self, peer: &Peer) -> bool {
+        self.state().presence.stay(&peer.id, &self.topics.control) == Some(peer.stay)
     }
 
     /// Whether `id`'s presence record says it is present.
@@ -537,31 +556,32 @@ impl Shared {
 
     /// The next collaborator to ask: the first present peer not asked recently (m-ld-js
     /// `PubsubRemotes.nextSender`), which makes requests go round-robin in presence order.
-    fn next_peer(&self) -> Option<String> {
+    fn next_peer(&self) -> Option<Peer> {
         let mut state = self.state();
         let present = state.presence.present(&self.topics.control);
         if present.iter().all(|id| state.recently_sent.contains(id)) {
             state.recently_sent.clear();
         }
         state.recently_sent.insert(self.config.id.clone());
-        let peer = present
+        let id = present
             .into_iter()
             .find(|id| !state.recently_sent.contains(id))?;
-        state.recently_sent.insert(peer.clone());
-        Some(peer)
+        state.recently_sent.insert(id.clone());
+        let stay = state.presence.stay(&id, &self.topics.control)?;
+        Some(Peer { id, stay })
     }
 
     /// Sends a request to `peer` and waits for its response.
     async fn request(
         &self,
-        peer: &str,
+        peer: &Peer,
         request: &[u8],
     ) -> Result<(Response, ReplyMessage), CoreError> {
         let message_id = self.new_id();
         let reply = self.expect_reply(&message_id);
         let sent = self
             .publish(
-                &self.topics.send(peer, &message_id),
+                &self.topics.send(&peer.id, &message_id),
                 QoS::AtMostOnce,
                 false,
                 request.to_vec(),
@@ -592,7 +612,7 @@ impl Shared {
     /// awaiting our answer need not be present: a joining clone is not).
     async fn await_reply(
         &self,
-        collaborator: Option<&str>,
+        collaborator: Option<&Peer>,
         message_id: &str,
         mut reply: oneshot::Receiver<ReplyMessage>,
     ) -> Result<ReplyMessage, CoreError> {
@@ -611,7 +631,7 @@ impl Shared {
                 },
                 changed = presence.changed(), if collaborator.is_some() => {
                     match collaborator {
-                        Some(peer) if changed.is_err() || !self.is_present(peer) => {
+                        Some(peer) if changed.is_err() || !self.still_present(peer) => {
                             self.counters.collaborator_gone();
                             break format!("{peer} left the domain");
                         }
@@ -640,7 +660,7 @@ impl Shared {
 
     async fn snapshot_from(
         self: &Arc<Self>,
-        peer: &str,
+        peer: &Peer,
         request: &[u8],
     ) -> Result<RemoteSnapshot, CoreError> {
         let (response, reply) = self.request(peer, request).await?;
@@ -690,7 +710,7 @@ impl Shared {
 
     async fn revup_from(
         self: &Arc<Self>,
-        peer: &str,
+        peer: &Peer,
         request: &[u8],
     ) -> Result<Option<RemoteRevup>, CoreError> {
         let (response, reply) = self.request(peer, request).await?;

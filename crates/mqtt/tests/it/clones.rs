@@ -310,3 +310,57 @@ async fn a_peer_leaving_mid_exchange_ends_the_wait_on_it() {
     c.close().await.unwrap();
     a.close().await.unwrap();
 }
+
+/// A clone closed and reopened under the same id is another presence: a wait on the first ends
+/// when it goes, even though a clone of that id stays present throughout (here, the second's
+/// record arrives before the first's leave, as it may when a process reopens a clone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_on_a_clone_ends_when_another_with_its_id_replaces_it() {
+    let broker = broker();
+    let port = broker.port();
+    let timeout = Duration::from_secs(10);
+    let a_remotes =
+        Arc::new(MqttRemotes::new(mqtt_config(port, "a").with_network_timeout(timeout)).unwrap());
+    let a = MeldClone::open_with_remotes(
+        MemoryStore::new(),
+        a_remotes.clone(),
+        MeldConfig::new("a", DOMAIN, true),
+    )
+    .await
+    .unwrap();
+    let record = format!(r#"{{"g":"{DOMAIN}/control"}}"#);
+    let send_filter = format!("__send/g/+/+/{DOMAIN}/control");
+    // The first g takes a's request and never answers it.
+    let mut first = RawClient::connect(port, "g1", &[&send_filter]).await;
+    let first_presence = format!("__presence/{DOMAIN}/g1");
+    first
+        .client
+        .publish(&first_presence, QoS::AtLeastOnce, true, record.clone())
+        .await
+        .unwrap();
+    first.next_where(|p| p.topic.starts_with("__send/g/")).await;
+    // The second g arrives, then the first leaves.
+    let second = RawClient::connect(port, "g2", &[]).await;
+    let second_presence = format!("__presence/{DOMAIN}/g2");
+    second
+        .client
+        .publish(&second_presence, QoS::AtLeastOnce, true, record)
+        .await
+        .unwrap();
+    first
+        .client
+        .publish(&first_presence, QoS::AtLeastOnce, true, Vec::new())
+        .await
+        .unwrap();
+    eventually("a's wait on the first g ends", || {
+        a_remotes.stats().collaborators_gone >= 1
+    })
+    .await;
+    assert_eq!(a_remotes.stats().timeouts, 0, "{:?}", a_remotes.stats());
+    second
+        .client
+        .publish(&second_presence, QoS::AtLeastOnce, true, Vec::new())
+        .await
+        .unwrap();
+    a.close().await.unwrap();
+}
