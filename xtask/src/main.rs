@@ -13,6 +13,7 @@ mod bench_compare;
 mod conformance;
 mod mosquitto;
 mod npm;
+mod prereq;
 
 #[derive(Parser)]
 #[command(about = "Project automation for the m-ld Rust workspace")]
@@ -23,12 +24,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// The full CI sequence: format check, clippy with warnings denied, then the workspace tests.
+    /// The full CI sequence: format check, clippy with warnings denied, then `test`.
     Ci {
         /// Proptest cases per property (CI uses at least 1,000).
         #[arg(long, default_value_t = 1000)]
         proptest_cases: u32,
     },
+    /// The tests, as the README runs them: installs or checks what they need (libclang, node
+    /// and npm, Mosquitto, the pinned m-ld-js tools), then runs the workspace tests, the RocksDB
+    /// tests of the facade and the CLI, and the examples.
+    Test(TestArgs),
     /// Runs the unmodified m-ld compliance suite (npm `@m-ld/m-ld-test`) against this engine.
     TestConformance {
         /// Alternate clones between this engine and m-ld-js 0.10.0.
@@ -61,9 +66,22 @@ enum Cmd {
     NpmInstall,
 }
 
+/// Options of `cargo xtask test`.
+#[derive(clap::Args, Debug, Clone)]
+struct TestArgs {
+    /// Leave out the tests that need node, npm and Mosquitto (m-ld-js interop); they skip with
+    /// a message instead of failing.
+    #[arg(long)]
+    no_interop: bool,
+    /// Proptest cases per property (default: each property's own, a few dozen).
+    #[arg(long)]
+    proptest_cases: Option<u32>,
+}
+
 fn main() -> Result<()> {
     match Cli::parse().command {
         Cmd::Ci { proptest_cases } => ci(proptest_cases),
+        Cmd::Test(args) => test(&args),
         Cmd::TestConformance {
             mixed,
             js_only,
@@ -119,45 +137,136 @@ fn cargo(args: &[&str], envs: &[(&str, String)]) -> Result<()> {
 }
 
 fn ci(proptest_cases: u32) -> Result<()> {
-    cargo(&["fmt", "--all", "--", "--check"], &[])?;
-    // The tests that run m-ld-js find it here.
-    let modules = npm::install()?.display().to_string();
-    cargo(
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &[],
-    )?;
-    cargo(
-        &["test", "--workspace"],
-        &[
-            ("PROPTEST_CASES", proptest_cases.to_string()),
-            ("M_LD_JS_NODE_MODULES", modules.clone()),
-        ],
-    )?;
+    timed("format check", || {
+        cargo(&["fmt", "--all", "--", "--check"], &[])
+    })?;
+    // Clippy builds RocksDB too: check its prerequisite first.
+    prereq::ensure(&[prereq::Tool::Libclang])?;
+    announce_rocksdb_build();
+    timed("clippy", || {
+        cargo(
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        )
+    })?;
+    test(&TestArgs {
+        no_interop: false,
+        proptest_cases: Some(proptest_cases),
+    })
+}
+
+/// `cargo xtask test`: see [`Cmd::Test`].
+fn test(args: &TestArgs) -> Result<()> {
+    let mut tools = vec![prereq::Tool::Libclang];
+    if !args.no_interop {
+        tools.extend([prereq::Tool::Node, prereq::Tool::Mosquitto]);
+    }
+    prereq::ensure(&tools)?;
+    let mut envs: Vec<(&str, String)> = Vec::new();
+    if let Some(cases) = args.proptest_cases {
+        envs.push(("PROPTEST_CASES", cases.to_string()));
+    }
+    if args.no_interop {
+        eprintln!("xtask: --no-interop: the m-ld-js and Mosquitto interop tests will skip");
+    } else {
+        let modules = timed("npm install", npm::install)?;
+        envs.push(("M_LD_JS_NODE_MODULES", modules.display().to_string()));
+        // Interop tests fail, rather than skip, if what they need is missing.
+        envs.push(("MLD_REQUIRE_INTEROP", "1".into()));
+    }
+    announce_rocksdb_build();
+    timed("workspace tests", || cargo(&["test", "--workspace"], &envs))?;
     // The durable (RocksDB) tests of the facade and the CLI sit behind their `rocksdb` features,
-    // which the workspace's default build leaves out.
-    cargo(
-        &[
-            "test",
-            "-p",
-            "m-ld",
-            "-p",
-            "m-ld-cli",
-            "--features",
-            "m-ld/rocksdb,m-ld-cli/rocksdb",
-        ],
-        &[
-            ("PROPTEST_CASES", proptest_cases.to_string()),
-            ("M_LD_JS_NODE_MODULES", modules),
-        ],
-    )?;
+    // which the workspace's default build leaves out; the MQTT-with-RocksDB example too.
+    timed("RocksDB tests of the facade and the CLI", || {
+        cargo(
+            &[
+                "test",
+                "-p",
+                "m-ld",
+                "-p",
+                "m-ld-cli",
+                "--features",
+                "m-ld/rocksdb,m-ld/mqtt-broker,m-ld-cli/rocksdb",
+            ],
+            &envs,
+        )
+    })?;
+    timed("examples", run_examples)
+}
+
+/// The facade's examples, each run to completion (bounded): they were built by the tests.
+const EXAMPLES: [&str; 5] = [
+    "in_memory",
+    "two_clones",
+    "follow_model",
+    "import_turtle",
+    "mqtt_rocksdb",
+];
+
+fn run_examples() -> Result<()> {
+    const LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+    for example in EXAMPLES {
+        let binary = target_dir().join("debug/examples").join(example);
+        eprintln!("xtask: example {example}");
+        let mut child = Command::new(&binary)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("running {}", binary.display()))?;
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if started.elapsed() > LIMIT {
+                let _ = child.kill();
+                bail!("example {example} did not finish within {LIMIT:?}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        if !status.success() {
+            bail!("example {example} failed: {status}");
+        }
+    }
     Ok(())
+}
+
+/// Runs a step, printing its wall time.
+fn timed<T>(step: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = std::time::Instant::now();
+    let result = run();
+    eprintln!(
+        "xtask: {step}: {} in {:.0} s",
+        if result.is_ok() { "done" } else { "failed" },
+        started.elapsed().as_secs_f64()
+    );
+    result
+}
+
+/// Says so before a build that will compile RocksDB's C++ (none is in the target directory).
+fn announce_rocksdb_build() {
+    let built = std::fs::read_dir(target_dir().join("debug/build")).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("librocksdb-sys-")
+                && e.path().join("out/librocksdb.a").exists()
+        })
+    });
+    if !built {
+        eprintln!(
+            "xtask: the first build compiles RocksDB's C++: 15-25 minutes on 2 cores (later \
+             builds reuse it, in {})",
+            target_dir().display()
+        );
+    }
 }
 
 #[cfg(test)]

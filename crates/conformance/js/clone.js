@@ -12,8 +12,8 @@ const { MqttRemotes } = require('@m-ld/m-ld/ext/mqtt');
 const { ClassicLevel } = require('classic-level');
 
 const emit = event => process.stdout.write(JSON.stringify(event) + '\n');
-// With MLD_LOG mentioning mld_clone=debug (as for mld-clone), events also go to the clone's log.
-const debug = /mld_clone=(debug|trace)/.test(process.env.MLD_LOG || '');
+// With RUST_LOG mentioning mld_clone=debug (as for mld-clone), events also go to the clone's log.
+const debug = /mld_clone=(debug|trace)/.test(process.env.RUST_LOG || '');
 const log = (...args) => { if (debug) console.error(new Date().toISOString(), 'clone.js', ...args); };
 const isRead = request => ['@describe', '@select', '@construct'].some(k => k in request);
 const lines = readline.createInterface({ input: process.stdin });

@@ -4,6 +4,9 @@
 //!
 //! Run with `cargo run -p m-ld --example follow_model`.
 
+// An example stops at the first surprise.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use m_ld::core::store::MemoryStore;

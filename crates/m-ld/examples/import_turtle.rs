@@ -2,6 +2,9 @@
 //!
 //! Run with `cargo run -p m-ld --example import_turtle`.
 
+// An example stops at the first surprise.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use m_ld::{MeldClone, MeldConfig, MeldError, RdfFormat};
 use serde_json::json;
 

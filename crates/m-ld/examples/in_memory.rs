@@ -3,6 +3,9 @@
 //!
 //! Run with `cargo run -p m-ld --example in_memory`.
 
+// An example stops at the first surprise.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use m_ld::{MeldClone, MeldConfig, MeldError};
 use serde_json::json;
 

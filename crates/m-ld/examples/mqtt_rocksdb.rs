@@ -5,6 +5,9 @@
 //! Run with `cargo run -p m-ld --features rocksdb,mqtt-broker --example mqtt_rocksdb` (the first
 //! build compiles RocksDB's C++: 15–25 minutes on 2 cores).
 
+// An example stops at the first surprise.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -3,6 +3,9 @@
 //!
 //! Run with `cargo run -p m-ld --example two_clones`.
 
+// An example stops at the first surprise.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use m_ld::core::store::MemoryStore;
 use m_ld::{InProcessDomain, MeldClone, MeldConfig, MeldError};
 use serde_json::json;

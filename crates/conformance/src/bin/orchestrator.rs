@@ -38,7 +38,7 @@ struct Args {
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MLD_LOG")
+            tracing_subscriber::EnvFilter::try_from_default_env()
                 // rumqttd reports every dropped client connection (the suite kills and
                 // partitions clones on purpose) as an error.
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rumqttd=off")),

@@ -37,6 +37,17 @@ async fn wait_for_listener(port: u16) {
     }
 }
 
+/// Skips a test whose tools are missing, or fails it if `MLD_REQUIRE_INTEROP` is set (as
+/// `cargo xtask test` sets it, having installed them).
+fn skip(why: &str) {
+    assert!(
+        std::env::var_os("MLD_REQUIRE_INTEROP").is_none(),
+        "{why}; MLD_REQUIRE_INTEROP is set (by `cargo xtask test`, which installs the interop \
+         tools; `cargo xtask test --no-interop` leaves these tests out)"
+    );
+    eprintln!("SKIPPED: {why}");
+}
+
 // ---- Mosquitto ----
 
 fn mosquitto_binary() -> Option<PathBuf> {
@@ -109,8 +120,7 @@ impl Drop for TempDir {
 async fn clones_share_a_domain_through_mosquitto() {
     init_logging();
     let Some(binary) = mosquitto_binary() else {
-        eprintln!("SKIPPED: mosquitto is not installed (apt-get install mosquitto)");
-        return;
+        return skip("mosquitto is not installed (apt-get install mosquitto)");
     };
     let port = free_port();
     let broker = Mosquitto::start(&binary, port).await;
@@ -300,8 +310,7 @@ async fn present_on_broker(port: u16, id: &str) {
 async fn a_js_clone_joins_a_rust_domain_and_both_converge() {
     let broker = broker();
     if let Some(why) = js_unavailable() {
-        eprintln!("SKIPPED: {why}");
-        return;
+        return skip(why);
     }
     let port = broker.port();
     let rust_store = MemoryStore::new();
@@ -380,8 +389,7 @@ async fn a_js_clone_joins_a_rust_domain_and_both_converge() {
 async fn a_rust_clone_joins_a_js_domain_and_both_converge() {
     let broker = broker();
     if let Some(why) = js_unavailable() {
-        eprintln!("SKIPPED: {why}");
-        return;
+        return skip(why);
     }
     let port = broker.port();
     let mut js = JsPeer::spawn(port, "jsgenesis", true);
@@ -428,8 +436,7 @@ async fn a_rust_clone_joins_a_js_domain_and_both_converge() {
 async fn a_js_clone_deletes_numbers_a_rust_clone_wrote() {
     let broker = broker();
     if let Some(why) = js_unavailable() {
-        eprintln!("SKIPPED: {why}");
-        return;
+        return skip(why);
     }
     let port = broker.port();
     let rust = open(port, "rust", true, MemoryStore::new()).await.unwrap();
@@ -465,8 +472,7 @@ async fn a_js_clone_deletes_numbers_a_rust_clone_wrote() {
 async fn a_rust_clone_joins_by_snapshot_from_a_slow_js_collaborator() {
     let broker = broker();
     if let Some(why) = js_unavailable() {
-        eprintln!("SKIPPED: {why}");
-        return;
+        return skip(why);
     }
     let port = broker.port();
     let mut js = JsPeer::spawn(port, "jsgenesis", true);

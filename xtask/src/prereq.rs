@@ -1,0 +1,178 @@
+//! The system tools the tests need, checked before anything is built: libclang (RocksDB's
+//! bindings are generated with it), and, for the interop tests, node with npm (m-ld-js) and
+//! Mosquitto (a second MQTT broker).
+//!
+//! Owns detecting them and installing the missing ones with apt-get when we are root (or may use
+//! `sudo` without a password, as CI runners may); otherwise it stops at once with the exact
+//! command to run. It knows nothing of the tests themselves.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Result, bail};
+
+/// A tool the tests need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// libclang, for RocksDB's bindings (bindgen).
+    Libclang,
+    /// node and npm, for m-ld-js.
+    Node,
+    /// Mosquitto, the second MQTT broker of the interop tests.
+    Mosquitto,
+}
+
+impl Tool {
+    /// The Debian packages that provide it.
+    fn packages(self) -> &'static [&'static str] {
+        match self {
+            Tool::Libclang => &["libclang-dev"],
+            Tool::Node => &["nodejs", "npm"],
+            Tool::Mosquitto => &["mosquitto"],
+        }
+    }
+
+    /// What it is for, in a sentence's end.
+    fn purpose(self) -> &'static str {
+        match self {
+            Tool::Libclang => "libclang (RocksDB's Rust bindings are generated with it)",
+            Tool::Node => "node and npm (the m-ld-js 0.10 interop tests)",
+            Tool::Mosquitto => "Mosquitto (the interop tests' second MQTT broker)",
+        }
+    }
+
+    fn is_installed(self) -> bool {
+        match self {
+            Tool::Libclang => has_libclang(),
+            Tool::Node => runs("node", "--version") && runs("npm", "--version"),
+            Tool::Mosquitto => mosquitto_installed(),
+        }
+    }
+}
+
+/// Makes sure every tool is installed: installs the missing ones with apt-get as root, or fails
+/// with the command that would.
+pub fn ensure(tools: &[Tool]) -> Result<()> {
+    let missing: Vec<Tool> = tools
+        .iter()
+        .copied()
+        .filter(|t| !t.is_installed())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let packages: Vec<&str> = missing.iter().flat_map(|t| t.packages()).copied().collect();
+    let what: Vec<&str> = missing.iter().map(|t| t.purpose()).collect();
+    let command = format!("apt-get install -y {}", packages.join(" "));
+    let sudo = !is_root();
+    if (sudo && !runs_quietly("sudo", &["-n", "true"])) || !runs("apt-get", "--version") {
+        bail!(
+            "the tests need {}, which this machine lacks. Install {} with\n\n    sudo {command}\n\n\
+             then run this command again (or add --no-interop to leave out the tests that need \
+             node, npm and Mosquitto)",
+            what.join(", "),
+            if packages.len() > 1 { "them" } else { "it" },
+        );
+    }
+    eprintln!(
+        "xtask: installing {} for {}",
+        packages.join(" "),
+        what.join(", ")
+    );
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut command = if sudo {
+            let mut c = Command::new("sudo");
+            c.args(["-n", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+            c
+        } else {
+            Command::new("apt-get")
+        };
+        let status = command
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()?;
+        if !status.success() {
+            bail!("apt-get {} failed: {status}", args.join(" "));
+        }
+        Ok(())
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq"];
+    install.extend(&packages);
+    apt(&install)?;
+    let still: Vec<&str> = missing
+        .iter()
+        .filter(|t| !t.is_installed())
+        .map(|t| t.purpose())
+        .collect();
+    if !still.is_empty() {
+        bail!("still missing after {command}: {}", still.join(", "));
+    }
+    Ok(())
+}
+
+fn runs(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn runs_quietly(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn mosquitto_installed() -> bool {
+    runs("mosquitto", "-h")
+        || [
+            "/usr/sbin/mosquitto",
+            "/usr/bin/mosquitto",
+            "/usr/local/sbin/mosquitto",
+        ]
+        .iter()
+        .any(|p| Path::new(p).exists())
+}
+
+/// Whether bindgen will find a libclang: `LIBCLANG_PATH`, or a `libclang*.so*` where Debian and
+/// LLVM install it.
+fn has_libclang() -> bool {
+    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(path) = std::env::var_os("LIBCLANG_PATH") {
+        dirs.push(path.into());
+    }
+    for root in ["/usr/lib", "/usr/lib64", "/usr/local/lib"] {
+        dirs.push(root.into());
+        if let Ok(entries) = std::fs::read_dir(root) {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with("llvm") {
+                    dirs.push(entry.path().join("lib"));
+                } else if name.ends_with("-linux-gnu") {
+                    dirs.push(entry.path());
+                }
+            }
+        }
+    }
+    dirs.iter().any(|dir| {
+        std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with("libclang") && name.contains(".so")
+            })
+        })
+    })
+}
