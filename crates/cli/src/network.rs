@@ -2,7 +2,8 @@
 //! shared embedded broker on a well-known loopback port (the default), or none (`--alone`).
 //!
 //! Owns broker addressing, hosting the shared embedded broker (and taking it over when the
-//! process that hosted it exits), and the join-or-genesis decision at start-up. It must not read
+//! process that hosted it exits), refusing a clone id that is live already (before connecting
+//! under it), and the join-or-genesis decision at start-up. It must not read
 //! requests or print results (that is `main`'s job).
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -11,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use m_ld::core::remotes::Remotes;
-use m_ld::mqtt::{EmbeddedBroker, MqttConfig, MqttRemotes};
+use m_ld::mqtt::{EmbeddedBroker, MqttConfig, MqttRemotes, id_in_use};
 use m_ld::{MeldClone, MeldConfig, MeldError};
 
 /// The loopback port of the shared embedded broker (the standard MQTT port).
@@ -90,8 +91,71 @@ impl Network {
         })
     }
 
-    /// Remotes for clone `config` on this network (`None` when alone).
-    fn remotes(&self, config: &MeldConfig) -> Result<Option<Arc<MqttRemotes>>, MeldError> {
+    /// Reads the `mqtt` options of an m-ld-js clone configuration (those of MQTT.js that name
+    /// the broker): `{"host" (or "hostname"), "port"?, "protocol"?, "username"?, "password"?}`.
+    /// Other options are refused, so that none is silently ignored.
+    pub fn from_js_options(options: &serde_json::Value) -> Result<Network, String> {
+        let serde_json::Value::Object(options) = options else {
+            return Err(format!(
+                "mqtt must be an object of MQTT.js options, not {options}"
+            ));
+        };
+        let text = |key: &str| match options.get(key) {
+            None => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(format!("mqtt.{key} must be a string, not {other}")),
+        };
+        for key in options.keys() {
+            if ![
+                "host", "hostname", "port", "protocol", "username", "password",
+            ]
+            .contains(&key.as_str())
+            {
+                return Err(format!(
+                    "mqtt.{key} is not supported by mld (it reads host, hostname, port, \
+                     protocol, username and password)"
+                ));
+            }
+        }
+        if let Some(protocol) = text("protocol")?
+            && !matches!(protocol.as_str(), "mqtt" | "tcp")
+        {
+            return Err(format!(
+                "mqtt.protocol {protocol:?} is not supported by mld (use mqtt)"
+            ));
+        }
+        let host = match (text("host")?, text("hostname")?) {
+            (Some(host), _) | (None, Some(host)) if !host.is_empty() => host,
+            _ => return Err("mqtt.host is required (the broker's host name)".into()),
+        };
+        let port = match options.get("port") {
+            None => 1883,
+            Some(port) => port
+                .as_u64()
+                .and_then(|p| u16::try_from(p).ok())
+                .filter(|p| *p > 0)
+                .ok_or_else(|| format!("mqtt.port must be a port number, not {port}"))?,
+        };
+        let credentials = match (text("username")?, text("password")?) {
+            (Some(user), password) => Some((
+                user,
+                password
+                    .or_else(|| std::env::var("MLD_MQTT_PASSWORD").ok())
+                    .unwrap_or_default(),
+            )),
+            (None, Some(_)) => return Err("mqtt.password needs mqtt.username".into()),
+            (None, None) => None,
+        };
+        Ok(Network::Broker {
+            host,
+            port,
+            credentials,
+            shared: false,
+        })
+    }
+
+    /// The MQTT configuration of clone `config` on this network (`None` when alone).
+    fn mqtt_config(&self, config: &MeldConfig) -> Option<MqttConfig> {
         let Network::Broker {
             host,
             port,
@@ -99,7 +163,7 @@ impl Network {
             ..
         } = self
         else {
-            return Ok(None);
+            return None;
         };
         let mut mqtt = MqttConfig::new(host.clone(), *port, &config.domain, &config.id)
             .with_network_timeout(config.network_timeout);
@@ -111,9 +175,38 @@ impl Network {
         if let Some((user, password)) = credentials {
             mqtt = mqtt.with_credentials(user, password);
         }
+        Some(mqtt)
+    }
+
+    /// Remotes for clone `config` on this network (`None` when alone).
+    fn remotes(&self, config: &MeldConfig) -> Result<Option<Arc<MqttRemotes>>, MeldError> {
+        let Some(mqtt) = self.mqtt_config(config) else {
+            return Ok(None);
+        };
         MqttRemotes::new(mqtt)
             .map(|r| Some(Arc::new(r)))
             .map_err(|e| MeldError::Config(e.to_string()))
+    }
+
+    /// Fails if a clone with `config`'s id is live on this network already: connecting under its
+    /// id would disconnect it (the broker keeps one connection per client id). If the broker
+    /// cannot be asked, says so in the log and lets the clone try.
+    async fn check_id_free(&self, config: &MeldConfig) -> Result<(), MeldError> {
+        let Some(mqtt) = self.mqtt_config(config) else {
+            return Ok(());
+        };
+        match id_in_use(&mqtt).await {
+            Ok(None) => Ok(()),
+            Ok(Some(domain)) => Err(MeldError::Config(format!(
+                "a clone with id {:?} is already live in domain {domain} on this broker; \
+                 give this one another --id (or leave --id out for a unique one)",
+                config.id
+            ))),
+            Err(e) => {
+                tracing::warn!("could not check that clone id {:?} is free: {e}", config.id);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -200,7 +293,9 @@ where
     if matches!(network, Network::Alone) {
         if genesis == Genesis::No {
             return Err(MeldError::Config(
-                "a clone with no broker cannot join a domain (give --mqtt, or drop --join)".into(),
+                "a clone with no broker cannot join a domain (give --mqtt, or drop --join or \
+                 \"genesis\": false)"
+                    .into(),
             ));
         }
         let mut config = config;
@@ -217,6 +312,9 @@ where
     // membership file while it runs (released by the OS however the process ends), so a clone
     // can tell whether other processes here are in the domain, even while they reconnect.
     let decision = DecisionLock::take(network, &config.domain).await?;
+    // Before anything connects under the id (the lock keeps a clone starting here meanwhile
+    // from slipping in between).
+    network.check_id_free(&config).await?;
     let members = Members::open(network, &config.domain)?;
     let alone_here = members.try_exclusive()?;
     let attempt = |genesis: bool| {

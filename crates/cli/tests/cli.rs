@@ -9,8 +9,12 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 
 fn run(input: &str) -> Vec<Value> {
+    run_with(&["--domain", "test.example.org", "--alone"], input)
+}
+
+fn run_with(args: &[&str], input: &str) -> Vec<Value> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mld"))
-        .args(["--domain", "test.example.org", "--alone"])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -107,6 +111,101 @@ fn routes_reads_asks_and_writes_by_the_library_classifier() {
     // A JSON string is not a request.
     assert_eq!(answers[9]["request"], json!(10));
     assert_eq!(answers[9]["error"]["status"], json!(4001));
+}
+
+/// `--config` reads an m-ld-js clone configuration; the command line overrides it.
+#[test]
+fn a_config_file_configures_the_clone() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("clone.json");
+    std::fs::write(
+        &config,
+        r#"{"@id": "from-file", "@domain": "config.example.org", "genesis": true,
+            "@context": {"ex": "http://ex.org/"}, "networkTimeout": 2000, "logLevel": "debug"}"#,
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let lines = run_with(
+        &["--config", config, "--alone"],
+        concat!(
+            r#"{"@id": "fred", "ex:name": "Fred"}"#,
+            "\n",
+            r#"{"@where": {"@id": "?s", "http://ex.org/name": "Fred"}}"#,
+            "\n",
+        ),
+    );
+    assert_eq!(lines[0]["status"]["online"], json!(true), "{lines:?}");
+    // The file's context expanded ex:name.
+    assert_eq!(
+        lines.last().unwrap(),
+        &json!({"ask": true, "request": 2}),
+        "{lines:?}"
+    );
+    // Without it, ex:name is an IRI of its own.
+    let lines = run_with(
+        &["--config", config, "--alone", "--context", "{}"],
+        concat!(
+            r#"{"@id": "fred", "ex:name": "Fred"}"#,
+            "\n",
+            r#"{"@where": {"@id": "?s", "http://ex.org/name": "Fred"}}"#,
+            "\n",
+        ),
+    );
+    assert_eq!(lines.last().unwrap(), &json!({"ask": false, "request": 2}));
+}
+
+/// A configuration that cannot work stops `mld` with a clear error line and exit status 1.
+#[test]
+fn bad_configurations_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo.json");
+    std::fs::write(&typo, r#"{"@id": "a", "gensis": true}"#).unwrap();
+    let typo = typo.to_str().unwrap();
+    let missing = dir.path().join("missing.json");
+    let missing = missing.to_str().unwrap();
+    for (args, says) in [
+        (vec!["--config", typo, "--alone"], "gensis"),
+        (vec!["--config", missing, "--alone"], "missing.json"),
+        (vec!["--id", "a/b", "--alone"], "@id"),
+        (vec!["--mqtt", "http://host"], "scheme"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_mld"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let line: Value =
+            serde_json::from_str(String::from_utf8(output.stdout).unwrap().trim()).unwrap();
+        assert_eq!(line["error"]["status"], json!(5000), "{args:?}: {line}");
+        let message = line["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{args:?}: {message}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.starts_with("mld: ") && stderr.contains(says),
+            "{stderr}"
+        );
+    }
+}
+
+/// `--help` says what the defaults are.
+#[test]
+fn help_tells_the_defaults() {
+    let output = Command::new(env!("CARGO_BIN_EXE_mld"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for says in [
+        "--config",
+        "\"cli-\" and six random",
+        "example.m-ld.org",
+        "RUST_LOG",
+        "shell",
+    ] {
+        assert!(help.contains(says), "{says}: {help}");
+    }
 }
 
 /// With `--data`, the clone lives in a RocksDB directory: it resumes from there, and a second

@@ -1,96 +1,14 @@
 //! Two `mld` processes on one machine share a domain through the embedded broker that the first
-//! one hosts, and the second takes the broker over when the first exits.
+//! one hosts, and the second takes the broker over when the first exits; each has its own clone
+//! id, and a second process given a live clone's id is refused without disturbing it.
 
 // Test helpers may panic: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
-use serde_json::{Value, json};
-
-/// A running `mld` process: its input, and its output lines as they come.
-struct Mld {
-    child: Child,
-    input: Option<ChildStdin>,
-    lines: mpsc::Receiver<Value>,
-}
-
-impl Mld {
-    fn start(id: &str, port: u16, extra: &[&str]) -> Mld {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mld"))
-            .args(["--domain", "share.example.org", "--id", id])
-            .args(["--broker-port", &port.to_string()])
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let input = child.stdin.take();
-        let output = BufReader::new(child.stdout.take().unwrap());
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in output.lines() {
-                let Ok(line) = line else { break };
-                if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
-        Mld {
-            child,
-            input,
-            lines,
-        }
-    }
-
-    fn send(&mut self, request: &Value) {
-        let input = self.input.as_mut().unwrap();
-        writeln!(input, "{request}").unwrap();
-        input.flush().unwrap();
-    }
-
-    /// The next output line that satisfies `select` (bounded wait).
-    fn expect(&self, what: &str, select: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) if select(&line) => return line,
-                Ok(_) => continue,
-                Err(e) => panic!("no {what}: {e}"),
-            }
-        }
-    }
-
-    /// Ends the input, so the process closes its clone and exits.
-    fn finish(mut self) {
-        drop(self.input.take());
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status}");
-    }
-}
-
-impl Drop for Mld {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn inserted(line: &Value, id: &str) -> bool {
-    line["update"]["@insert"]
-        .as_array()
-        .is_some_and(|subjects| subjects.iter().any(|s| s["@id"] == json!(id)))
-}
+use common::{Mld, Observer, free_port, inserted};
+use serde_json::json;
 
 #[test]
 fn two_processes_share_a_domain_and_survive_the_broker_host_leaving() {
@@ -129,4 +47,76 @@ fn join_fails_clearly_when_nobody_is_there() {
     let a = Mld::start("a", port, &["--join"]);
     let line = a.expect("error", |l| l.get("error").is_some());
     assert_eq!(line["error"]["status"], json!(5031), "{line}");
+}
+
+/// Before the fix, a second process with a live clone's id connected under it, and the broker
+/// disconnected the first (which reconnected, and so on). Now the second is refused, with a
+/// message that says why and what to do, and the first goes on undisturbed.
+#[test]
+fn a_second_process_with_a_live_id_is_refused_and_the_first_goes_on() {
+    let port = free_port();
+    let mut first = Mld::start("dup", port, &[]);
+    first.expect("status", |l| l.get("status").is_some());
+    let observer = Observer::watch(port);
+    let (id, record) = observer.next();
+    assert_eq!(id, "dup");
+    assert!(!record.is_empty());
+
+    let second = Mld::start("dup", port, &[]);
+    let line = second.expect("error", |l| l.get("error").is_some());
+    let message = line["error"]["message"].as_str().unwrap();
+    for says in ["\"dup\"", "share.example.org", "--id"] {
+        assert!(message.contains(says), "{message}");
+    }
+    assert_eq!(second.exit_code(), Some(1));
+
+    // The first clone's presence never dropped (the broker publishes its will, an empty record,
+    // if it is disconnected).
+    let since = observer.until_now();
+    assert!(
+        since
+            .iter()
+            .all(|(id, record)| id != "dup" || !record.is_empty()),
+        "{since:?}"
+    );
+    first.send(&json!({"@id": "fred", "name": "Fred"}));
+    assert_eq!(
+        first.expect("answer", |l| l.get("request").is_some()),
+        json!({"ok": true, "request": 1})
+    );
+    first.send(&json!({"@describe": "fred"}));
+    assert_eq!(
+        first.expect("answer", |l| l.get("request").is_some()),
+        json!({"subjects": [{"@id": "fred", "name": "Fred"}], "request": 2})
+    );
+    first.finish();
+}
+
+#[test]
+fn processes_without_an_id_get_different_ones_and_share_the_domain() {
+    let port = free_port();
+    let mut a = Mld::spawn(&[], port);
+    a.expect("status", |l| l.get("status").is_some());
+    let mut b = Mld::spawn(&[], port);
+    let status = b.expect("status", |l| l.get("status").is_some());
+    assert_eq!(status["status"]["silo"], json!(false), "{status}");
+
+    let observer = Observer::watch(port);
+    let mut ids: Vec<String> = observer
+        .until_now()
+        .into_iter()
+        .filter(|(_, record)| !record.is_empty())
+        .map(|(id, _)| id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(ids.iter().all(|id| id.starts_with("cli-")), "{ids:?}");
+
+    a.send(&json!({"@id": "fred", "name": "Fred"}));
+    b.expect("fred from a", |l| inserted(l, "fred"));
+    b.send(&json!({"@id": "wilma", "name": "Wilma"}));
+    a.expect("wilma from b", |l| inserted(l, "wilma"));
+    a.finish();
+    b.finish();
 }

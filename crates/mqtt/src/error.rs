@@ -2,7 +2,7 @@
 //!
 //! Errors met while a clone runs are reported to the engine as [`CoreError`]s, through the
 //! [`Remotes`](m_ld_core::remotes::Remotes) contract; [`MqttError`] covers what the crate's own
-//! API can fail with: configuration, and the embedded broker.
+//! API can fail with: configuration, the embedded broker, and the presence probe's connection.
 
 use m_ld_core::CoreError;
 use thiserror::Error;
@@ -17,6 +17,9 @@ pub enum MqttError {
     /// The embedded broker could not start.
     #[error("Embedded MQTT broker failed: {0}")]
     Broker(#[source] std::io::Error),
+    /// The broker could not be reached, or did not answer in time (see [`crate::id_in_use`]).
+    #[error("MQTT connection failed: {0}")]
+    Connection(String),
 }
 
 impl From<MqttError> for CoreError {

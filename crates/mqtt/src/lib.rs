@@ -3,8 +3,9 @@
 //!
 //! ## Modules
 //! The public API is [`MqttRemotes`] and [`MqttConfig`] (and `EmbeddedBroker` with the
-//! `broker` feature). Inside: `topics` (the topic scheme), `presence` (the presence map),
-//! `channel` (notification channels) and `remotes` (the connection and the exchanges).
+//! `broker` feature), and [`id_in_use`], which asks a broker whether a clone id is live before a
+//! clone connects under it. Inside: `topics` (the topic scheme), `presence` (the presence map),
+//! `channel` (notification channels), `remotes` (the connection and the exchanges) and `probe`.
 
 #[cfg(feature = "broker")]
 mod broker;
@@ -12,6 +13,7 @@ mod channel;
 mod config;
 mod error;
 mod presence;
+mod probe;
 mod remotes;
 mod topics;
 
@@ -19,6 +21,7 @@ mod topics;
 pub use broker::EmbeddedBroker;
 pub use config::MqttConfig;
 pub use error::MqttError;
+pub use probe::id_in_use;
 pub use remotes::{MqttRemotes, MqttStats};
 #[cfg(feature = "tls")]
 pub use rumqttc::TlsConfiguration;

@@ -10,5 +10,6 @@ mod common;
 mod clones;
 mod hostile;
 mod interop;
+mod probe;
 mod protocol;
 mod snapshots;
