@@ -193,7 +193,13 @@ async fn serve_durable(
     mode: Mode,
 ) -> Result<()> {
     use m_ld::store_rocks::{RocksOptions, RocksStore};
-    let store = || RocksStore::open(path, RocksOptions::default()).map_err(MeldError::from);
+    let id = config.id.clone();
+    let store = || {
+        let store = RocksStore::open(path, RocksOptions::default()).map_err(MeldError::from)?;
+        // Without --id, the clone is the same each time it opens this directory.
+        settings::keep_id(path, &id)?;
+        Ok(store)
+    };
     let starting = shell::Starting::show(mode.interactive, &config);
     let started = network::start(network, genesis, config, store).await;
     drop(starting);

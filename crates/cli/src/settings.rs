@@ -1,8 +1,8 @@
 //! What clone `mld` runs and where: the command line over an optional m-ld-js clone
 //! configuration file (`--config FILE`).
 //!
-//! Owns reading the file and the precedence of options (the command line wins). It must not
-//! start anything.
+//! Owns reading the file and the precedence of options (the command line wins), and the id a
+//! `--data` directory keeps for its clone. It must not start anything.
 
 use m_ld::{MeldConfig, MeldError};
 use serde_json::{Map, Value};
@@ -27,6 +27,33 @@ pub struct Settings {
 /// A fresh clone id: `cli-` and six random hexadecimal digits.
 pub fn unique_id() -> String {
     format!("cli-{:06x}", rand::random::<u32>() & 0xff_ffff)
+}
+
+/// The file in a `--data` directory that keeps its clone's id.
+const ID_FILE: &str = "mld-id";
+
+/// The id of the clone kept in `dir`: the one it was first started with (so that a durable clone
+/// is the same clone each time), or a new unique id, which [`keep_id`] writes there once the
+/// store has made the directory.
+fn kept_id(dir: &std::path::Path) -> Result<String, MeldError> {
+    let file = dir.join(ID_FILE);
+    match std::fs::read_to_string(&file) {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+        Ok(_) => Err(MeldError::Config(format!("{} is empty", file.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(unique_id()),
+        Err(e) => Err(MeldError::Config(format!("{}: {e}", file.display()))),
+    }
+}
+
+/// Records `id` as the id of the clone kept in `dir` (a store directory, which tolerates other
+/// files once it holds a database), unless one is recorded already.
+pub fn keep_id(dir: &std::path::Path, id: &str) -> Result<(), MeldError> {
+    let file = dir.join(ID_FILE);
+    if file.exists() {
+        return Ok(());
+    }
+    std::fs::write(&file, format!("{id}\n"))
+        .map_err(|e| MeldError::Config(format!("{}: {e}", file.display())))
 }
 
 impl Settings {
@@ -71,9 +98,13 @@ impl Settings {
         if let Some(context) = &args.context {
             object.insert("@context".into(), context.clone());
         }
-        object
-            .entry("@id")
-            .or_insert_with(|| Value::String(unique_id()));
+        if !object.contains_key("@id") {
+            let id = match &args.data {
+                Some(dir) => kept_id(dir)?,
+                None => unique_id(),
+            };
+            object.insert("@id".into(), Value::String(id));
+        }
         object
             .entry("@domain")
             .or_insert_with(|| Value::String(DEFAULT_DOMAIN.into()));

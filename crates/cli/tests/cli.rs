@@ -261,6 +261,9 @@ fn data_directory_resumes_and_is_locked_while_open() {
 
     drop(input);
     assert!(holder.wait().unwrap().success());
+    // The directory keeps the id the clone was first started with.
+    let id = std::fs::read_to_string(std::path::Path::new(data).join("mld-id")).unwrap();
+    assert!(id.starts_with("cli-"), "{id}");
 
     // Once it has closed, the data is there for the next process.
     let mut next = Command::new(env!("CARGO_BIN_EXE_mld"))
@@ -285,4 +288,6 @@ fn data_directory_resumes_and_is_locked_while_open() {
         lines[1],
         json!({"subjects": [{"@id": "fred", "name": "Fred"}], "request": 1})
     );
+    let again = std::fs::read_to_string(std::path::Path::new(data).join("mld-id")).unwrap();
+    assert_eq!(again, id, "the same clone");
 }
