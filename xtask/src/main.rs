@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod bench_compare;
 mod conformance;
+mod fresh_check;
 mod mosquitto;
 mod npm;
 mod prereq;
@@ -61,6 +62,10 @@ enum Cmd {
     /// Runs the replication workloads on this engine and on m-ld-js 0.10 side by side, on one
     /// broker, and prints the medians with their ratio.
     BenchCompare(bench_compare::Args),
+    /// The README's test command on a fresh Debian root (debootstrap; needs root and the network):
+    /// an ordinary user must be stopped within a minute with the install command, and root must
+    /// pass. Takes as long as a cold build.
+    FreshCheck,
     /// Installs the pinned m-ld-js tools (js/package.json) and prints their node_modules folder,
     /// for `M_LD_JS_NODE_MODULES` and `NODE_PATH`.
     NpmInstall,
@@ -98,6 +103,7 @@ fn main() -> Result<()> {
             conformance::run(engines, mosquitto, latency.as_deref(), &skips, &specs)
         }
         Cmd::BenchCompare(args) => bench_compare::run(args),
+        Cmd::FreshCheck => fresh_check::run(),
         Cmd::NpmInstall => {
             println!("{}", npm::install()?.display());
             Ok(())

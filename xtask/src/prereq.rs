@@ -63,22 +63,36 @@ pub fn ensure(tools: &[Tool]) -> Result<()> {
     }
     let packages: Vec<&str> = missing.iter().flat_map(|t| t.packages()).copied().collect();
     let what: Vec<&str> = missing.iter().map(|t| t.purpose()).collect();
+    install(&packages, &what.join(", "))?;
+    let still: Vec<&str> = missing
+        .iter()
+        .filter(|t| !t.is_installed())
+        .map(|t| t.purpose())
+        .collect();
+    if !still.is_empty() {
+        bail!(
+            "still missing after installing {}: {}",
+            packages.join(" "),
+            still.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Installs Debian `packages` (needed for `what`) with apt-get, as root or through password-less
+/// `sudo`; otherwise fails at once with the command to run.
+pub fn install(packages: &[&str], what: &str) -> Result<()> {
     let command = format!("apt-get install -y {}", packages.join(" "));
     let sudo = !is_root();
     if (sudo && !runs_quietly("sudo", &["-n", "true"])) || !runs("apt-get", "--version") {
         bail!(
-            "the tests need {}, which this machine lacks. Install {} with\n\n    sudo {command}\n\n\
-             then run this command again (or add --no-interop to leave out the tests that need \
-             node, npm and Mosquitto)",
-            what.join(", "),
+            "this needs {what}, which this machine lacks. Install {} with\n\n    sudo {command}\n\n\
+             then run this command again (for `cargo xtask test`, --no-interop leaves out the \
+             tests that need node, npm and Mosquitto)",
             if packages.len() > 1 { "them" } else { "it" },
         );
     }
-    eprintln!(
-        "xtask: installing {} for {}",
-        packages.join(" "),
-        what.join(", ")
-    );
+    eprintln!("xtask: installing {} for {what}", packages.join(" "));
     let apt = |args: &[&str]| -> Result<()> {
         let mut command = if sudo {
             let mut c = Command::new("sudo");
@@ -98,17 +112,8 @@ pub fn ensure(tools: &[Tool]) -> Result<()> {
     };
     apt(&["update", "-qq"])?;
     let mut install = vec!["install", "-y", "-qq"];
-    install.extend(&packages);
-    apt(&install)?;
-    let still: Vec<&str> = missing
-        .iter()
-        .filter(|t| !t.is_installed())
-        .map(|t| t.purpose())
-        .collect();
-    if !still.is_empty() {
-        bail!("still missing after {command}: {}", still.join(", "));
-    }
-    Ok(())
+    install.extend(packages);
+    apt(&install)
 }
 
 fn runs(program: &str, arg: &str) -> bool {
@@ -127,7 +132,8 @@ fn runs_quietly(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn is_root() -> bool {
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
