@@ -44,6 +44,35 @@ pub struct MqttConfig {
 }
 
 impl MqttConfig {
+    /// A client of this configuration's broker under MQTT client id `client_id`: clean session,
+    /// credentials, TLS, packet limit, connection timeout and TCP_NODELAY (small control messages
+    /// must not wait for Nagle's algorithm). `options` adds what a particular client needs.
+    pub(crate) fn client(
+        &self,
+        client_id: String,
+        capacity: usize,
+        options: impl FnOnce(&mut rumqttc::MqttOptions),
+    ) -> (rumqttc::AsyncClient, rumqttc::EventLoop) {
+        let mut mqtt = rumqttc::MqttOptions::new(client_id, self.host.clone(), self.port);
+        mqtt.set_clean_session(true)
+            .set_keep_alive(Duration::from_secs(60))
+            .set_max_packet_size(self.max_packet_size, self.max_packet_size);
+        if let Some(username) = &self.username {
+            mqtt.set_credentials(username.clone(), self.password.clone().unwrap_or_default());
+        }
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            mqtt.set_transport(rumqttc::Transport::Tls(tls.clone()));
+        }
+        options(&mut mqtt);
+        let (client, mut event_loop) = rumqttc::AsyncClient::new(mqtt, capacity);
+        let mut network = event_loop.network_options();
+        network.set_connection_timeout(self.network_timeout.as_secs().max(1));
+        network.set_tcp_nodelay(true);
+        event_loop.set_network_options(network);
+        (client, event_loop)
+    }
+
     /// The default [`network_timeout`](Self::network_timeout): 5 s, as m-ld-js.
     pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(5);
     /// The default [`max_packet_size`](Self::max_packet_size): 64 MiB.

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, SubscribeFilter, SubscribeReasonCode};
+use rumqttc::{Event, Packet, QoS, SubscribeFilter, SubscribeReasonCode};
 
 use crate::presence::{GHOST, LEAVE};
 use crate::{MqttConfig, MqttError};
@@ -25,25 +25,7 @@ use crate::{MqttConfig, MqttError};
 pub async fn id_in_use(config: &MqttConfig) -> Result<Option<String>, MqttError> {
     config.validate()?;
     let probe_id = format!("probe-{:016x}", rand::random::<u64>());
-    let mut options = MqttOptions::new(probe_id.clone(), config.host.clone(), config.port);
-    options
-        .set_clean_session(true)
-        .set_keep_alive(Duration::from_secs(60))
-        .set_max_packet_size(config.max_packet_size, config.max_packet_size);
-    if let Some(username) = &config.username {
-        options.set_credentials(
-            username.clone(),
-            config.password.clone().unwrap_or_default(),
-        );
-    }
-    #[cfg(feature = "tls")]
-    if let Some(tls) = &config.tls {
-        options.set_transport(rumqttc::Transport::Tls(tls.clone()));
-    }
-    let (client, mut event_loop) = AsyncClient::new(options, 16);
-    let mut network = event_loop.network_options();
-    network.set_connection_timeout(config.network_timeout.as_secs().max(1));
-    event_loop.set_network_options(network);
+    let (client, mut event_loop) = config.client(probe_id.clone(), 16, |_| {});
 
     let records = format!("__presence/+/{}", config.id);
     let ghost = format!("__presence/{}/{probe_id}", config.domain);

@@ -29,8 +29,8 @@ use m_ld_core::wire::control::{Reply, Request, Response, RevupTime, SnapshotResp
 use m_ld_core::wire::notify::SnapshotDatum as WireDatum;
 use m_ld_core::wire::operation::{decode_operation_message, encode_operation_message};
 use rumqttc::{
-    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet,
-    Publish, QoS, SubscribeFilter, SubscribeReasonCode,
+    AsyncClient, ConnectionError, Event, EventLoop, LastWill, Outgoing, Packet, Publish, QoS,
+    SubscribeFilter, SubscribeReasonCode,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -166,34 +166,17 @@ impl MqttRemotes {
     pub fn new(config: MqttConfig) -> Result<MqttRemotes, MqttError> {
         config.validate()?;
         let topics = Topics::new(&config.domain, &config.id);
-        let mut options = MqttOptions::new(config.id.clone(), config.host.clone(), config.port);
-        options
-            .set_clean_session(true)
-            .set_keep_alive(Duration::from_secs(60))
-            .set_max_packet_size(config.max_packet_size, config.max_packet_size)
-            .set_request_channel_capacity(REQUEST_CAPACITY)
-            .set_last_will(LastWill::new(
-                topics.own_presence.clone(),
-                LEAVE.to_vec(),
-                QoS::AtLeastOnce,
-                true,
-            ));
-        if let Some(username) = &config.username {
-            options.set_credentials(
-                username.clone(),
-                config.password.clone().unwrap_or_default(),
-            );
-        }
-        #[cfg(feature = "tls")]
-        if let Some(tls) = &config.tls {
-            options.set_transport(rumqttc::Transport::Tls(tls.clone()));
-        }
-        let (client, mut event_loop) = AsyncClient::new(options, REQUEST_CAPACITY);
-        let mut network = event_loop.network_options();
-        network.set_connection_timeout(config.network_timeout.as_secs().max(1));
-        // Small control messages must not wait for Nagle's algorithm.
-        network.set_tcp_nodelay(true);
-        event_loop.set_network_options(network);
+        let will = LastWill::new(
+            topics.own_presence.clone(),
+            LEAVE.to_vec(),
+            QoS::AtLeastOnce,
+            true,
+        );
+        let (client, event_loop) = config.client(config.id.clone(), REQUEST_CAPACITY, |options| {
+            options
+                .set_request_channel_capacity(REQUEST_CAPACITY)
+                .set_last_will(will);
+        });
         let (outbox, outbox_rx) = mpsc::unbounded_channel();
         let span = tracing::error_span!("mqtt", clone = %config.id);
         Ok(MqttRemotes {

@@ -240,6 +240,23 @@ async fn writes_too_big_for_the_mqtt_packet_limit_fail_with_4002() {
     b.close().await.unwrap();
 }
 
+/// A clone whose remotes the test keeps, to read their stats.
+async fn open_counted(
+    port: u16,
+    id: &str,
+    genesis: bool,
+    store: MemoryStore,
+    timeout: Duration,
+) -> (MeldClone, Arc<MqttRemotes>) {
+    let config = mqtt_config(port, id).with_network_timeout(timeout);
+    let remotes = Arc::new(MqttRemotes::new(config).unwrap());
+    let config = MeldConfig::new(id, DOMAIN, genesis);
+    let clone = MeldClone::open_with_remotes(store, remotes.clone(), config)
+        .await
+        .unwrap();
+    (clone, remotes)
+}
+
 /// A clone that leaves in the middle of an exchange with a peer does not keep that peer waiting
 /// for a network timeout: the peer's wait ends with the leave, so it is not stuck "behind"
 /// (refusing rev-ups) when a clone reopens soon after. This is the reopen slowdown of a process
@@ -251,15 +268,7 @@ async fn a_peer_leaving_mid_exchange_ends_the_wait_on_it() {
     let port = broker.port();
     // Long enough that a wait on the vanished peer would time out only long after the test.
     let timeout = Duration::from_secs(10);
-    let a_remotes =
-        Arc::new(MqttRemotes::new(mqtt_config(port, "a").with_network_timeout(timeout)).unwrap());
-    let a = MeldClone::open_with_remotes(
-        MemoryStore::new(),
-        a_remotes.clone(),
-        MeldConfig::new("a", DOMAIN, true),
-    )
-    .await
-    .unwrap();
+    let (a, a_remotes) = open_counted(port, "a", true, MemoryStore::new(), timeout).await;
     a.write(&json!({"@id": "start", "name": "Start"}))
         .await
         .unwrap();
@@ -296,14 +305,7 @@ async fn a_peer_leaving_mid_exchange_ends_the_wait_on_it() {
             .unwrap();
     }
     // c reopens and catches up from a.
-    let c_remotes = Arc::new(MqttRemotes::new(c_config()).unwrap());
-    let c = MeldClone::open_with_remotes(
-        c_store,
-        c_remotes.clone(),
-        MeldConfig::new("c", DOMAIN, false),
-    )
-    .await
-    .unwrap();
+    let (c, c_remotes) = open_counted(port, "c", false, c_store, timeout).await;
     converged(&[&a, &c]).await;
     assert_eq!(a_remotes.stats().timeouts, 0, "{:?}", a_remotes.stats());
     assert_eq!(c_remotes.stats().timeouts, 0, "{:?}", c_remotes.stats());
@@ -319,15 +321,7 @@ async fn a_wait_on_a_clone_ends_when_another_with_its_id_replaces_it() {
     let broker = broker();
     let port = broker.port();
     let timeout = Duration::from_secs(10);
-    let a_remotes =
-        Arc::new(MqttRemotes::new(mqtt_config(port, "a").with_network_timeout(timeout)).unwrap());
-    let a = MeldClone::open_with_remotes(
-        MemoryStore::new(),
-        a_remotes.clone(),
-        MeldConfig::new("a", DOMAIN, true),
-    )
-    .await
-    .unwrap();
+    let (a, a_remotes) = open_counted(port, "a", true, MemoryStore::new(), timeout).await;
     let record = format!(r#"{{"g":"{DOMAIN}/control"}}"#);
     let send_filter = format!("__send/g/+/+/{DOMAIN}/control");
     // The first g takes a's request and never answers it.
