@@ -137,6 +137,7 @@ impl Run {
             .arg(format!("CARGO_TARGET_DIR={}/target", self.home))
             .arg(format!("npm_config_cache={}/.npm", self.home))
             .arg("CARGO_TERM_COLOR=never")
+            .arg("NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt")
             .args(["bash", "-c", &script]);
         let output = chroot.output().context("running chroot")?;
         let text = String::from_utf8_lossy(&output.stdout).into_owned()
@@ -153,6 +154,13 @@ fn prepare(machine: &Path) -> Result<()> {
         .arg(root())
         .arg(&src))?;
     std::fs::copy("/etc/resolv.conf", machine.join("etc/resolv.conf"))?;
+    // This site's trusted certificates (its network may intercept TLS with a CA of its own), so
+    // that the registries are reachable as they are from here; node reads them through
+    // NODE_EXTRA_CA_CERTS.
+    std::fs::copy(
+        "/etc/ssl/certs/ca-certificates.crt",
+        machine.join("etc/ssl/certs/ca-certificates.crt"),
+    )?;
     sh(Command::new("chroot")
         .arg(machine)
         .args(["useradd", "--create-home", "fresh"]))?;

@@ -47,6 +47,7 @@ fn kept_id(dir: &std::path::Path) -> Result<String, MeldError> {
 
 /// Records `id` as the id of the clone kept in `dir` (a store directory, which tolerates other
 /// files once it holds a database), unless one is recorded already.
+#[cfg(feature = "rocksdb")]
 pub fn keep_id(dir: &std::path::Path, id: &str) -> Result<(), MeldError> {
     let file = dir.join(ID_FILE);
     if file.exists() {
