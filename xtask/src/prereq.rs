@@ -151,8 +151,8 @@ fn mosquitto_installed() -> bool {
         .any(|p| Path::new(p).exists())
 }
 
-/// Whether bindgen will find a libclang: `LIBCLANG_PATH`, or a `libclang*.so*` where Debian and
-/// LLVM install it.
+/// Whether bindgen will find a libclang: `LIBCLANG_PATH`, or a libclang where Debian and LLVM
+/// install it (see [`is_libclang`]).
 fn has_libclang() -> bool {
     let mut dirs: Vec<std::path::PathBuf> = Vec::new();
     if let Some(path) = std::env::var_os("LIBCLANG_PATH") {
@@ -181,4 +181,43 @@ fn has_libclang() -> bool {
             })
         })
     })
+}
+
+/// Whether a file name is one that bindgen's clang-sys loads as libclang: `libclang.so`,
+/// `libclang.so.N` or `libclang-N….so…`; not `libclang-cpp.so.N` (the C++ interface, which Debian
+/// installs without libclang, and which clang-sys rejects).
+fn is_libclang(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("libclang") else {
+        return false;
+    };
+    let versioned = rest
+        .strip_prefix('-')
+        .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()));
+    (rest.starts_with(".so") || versioned) && rest.contains(".so")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_libclang;
+
+    #[test]
+    fn libclang_is_recognised_by_the_names_bindgen_loads() {
+        for name in [
+            "libclang.so",
+            "libclang.so.1",
+            "libclang-14.so.1",
+            "libclang-14.0.6.so",
+        ] {
+            assert!(is_libclang(name), "{name}");
+        }
+        for name in [
+            "libclang-cpp.so.14",
+            "libclang-cpp.so",
+            "libclangBasic.a",
+            "libclang.a",
+            "libclang-14.a",
+        ] {
+            assert!(!is_libclang(name), "{name}");
+        }
+    }
 }

@@ -126,7 +126,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rumqttd=off")),
         )
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(shell::colour(std::io::stderr().is_terminal()))
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

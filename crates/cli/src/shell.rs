@@ -85,7 +85,7 @@ pub async fn run<S: Store>(clone: &MeldClone<S>) -> Result<()> {
         clone,
         out: printer,
         follow: Some(clone.follow()?),
-        colour: std::env::var_os("NO_COLOR").is_none(),
+        colour: colour(true),
     };
     shell.say(&format!(
         "clone {id} of {domain}: type json-rql, or .help for commands; Ctrl-D leaves"
@@ -531,6 +531,13 @@ fn help() -> String {
          outdated while it catches up, silo while no other clone is there to keep a copy.",
     );
     text
+}
+
+/// Whether to colour output on a stream (`terminal`: whether it is one): only on a terminal, and
+/// never when `NO_COLOR` is set to a non-empty value (<https://no-color.org>). The one rule for the
+/// shell's lines and the log lines alike.
+pub fn colour(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 #[cfg(test)]
