@@ -174,11 +174,9 @@ fn has_libclang() -> bool {
     }
     dirs.iter().any(|dir| {
         std::fs::read_dir(dir).is_ok_and(|entries| {
-            entries.flatten().any(|e| {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                name.starts_with("libclang") && name.contains(".so")
-            })
+            entries
+                .flatten()
+                .any(|e| is_libclang(&e.file_name().to_string_lossy()))
         })
     })
 }
