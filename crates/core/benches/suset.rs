@@ -2,6 +2,10 @@
 //! the triples are what the facade's `workload` benchmark writes (`{"@id":"sN","name":"Name N",
 //! "n":N}`), built directly.
 //!
+//! The `fusion` group fuses a single writer's history of operations (each inserting a subject
+//! and deleting the previous one's name, so half the pairs cancel): all at once (`fuse_all`, as
+//! journal administration and snapshots do) and one step at a time (`Operation::fuse`).
+//!
 //! Run with `cargo bench -p m-ld-core --bench suset`.
 
 #![allow(clippy::expect_used, reason = "a benchmark stops at the first failure")]
@@ -10,6 +14,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use m_ld_core::clock::TreeClock;
+use m_ld_core::operation::{Operation, fuse_all};
 use m_ld_core::store::MemoryStore;
 use m_ld_core::suset::{Patch, SuSet};
 use oxrdf::vocab::xsd;
@@ -120,5 +126,55 @@ fn reads(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, writes, reads);
+/// A single writer's contiguous history of `n` operations.
+fn history(n: u64) -> Vec<Operation> {
+    let mut time = TreeClock::genesis();
+    let mut ops: Vec<Operation> = Vec::new();
+    for i in 0..n {
+        time = time.ticked();
+        let tid = time.hash();
+        let deletes = match ops.last() {
+            Some(prev) => vec![(subject(i - 1)[0].clone(), vec![prev.tid()])],
+            None => vec![],
+        };
+        ops.push(Operation {
+            from: time.ticks(),
+            time: time.clone(),
+            deletes,
+            inserts: subject(i).into_iter().map(|t| (t, vec![tid])).collect(),
+            principal: None,
+            agreed: None,
+        });
+    }
+    ops
+}
+
+fn fusion(c: &mut Criterion) {
+    const OPS: u64 = 1_000;
+    let ops = history(OPS);
+    let mut group = c.benchmark_group("fusion");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(OPS));
+    group.bench_function("fuse_all_1k", |b| {
+        b.iter_batched(
+            || ops.clone(),
+            |ops| black_box(fuse_all(ops).expect("fuse")),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("pairwise_1k", |b| {
+        b.iter(|| {
+            let mut fused = ops[0].clone();
+            for op in &ops[1..] {
+                fused = fused.fuse(op).expect("fuse");
+            }
+            black_box(fused)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, writes, reads, fusion);
 criterion_main!(benches);

@@ -3,9 +3,14 @@
 //!
 //! Owns [`Operation`] (the fields of a m-ld-js `EncodedOperation`, docs/protocol.md §2.2, decoded
 //! into RDF triples and [`Tid`]s) and [`OperationMessage`] (`prev` + operation). Fusion and cutting
-//! (docs/protocol.md §4.4) are pure functions over operations. This module must not touch a store
+//! (docs/protocol.md §4.4) are pure functions over operations, with one implementation each:
+//! fusion is `Fusion` (a history pushed through it one operation at a time; [`Operation::fuse`]
+//! and [`fuse_all`] use it, and so do journal administration and snapshots), and cutting is
+//! [`Operation::cut`]; both keep their pairs in one `PairTable`. This module must not touch a store
 //! or the wire JSON-LD codec (that lives with the wire codec); its binary form is internal to the
 //! journal.
+
+use std::hash::BuildHasher;
 
 use oxrdf::Triple;
 
@@ -87,33 +92,9 @@ impl Operation {
     /// deleted by `next` cancels out of both lists; the result spans both ranges and keeps the most
     /// recent agreement.
     pub fn fuse(&self, next: &Operation) -> Result<Operation, CoreError> {
-        if !self.is_contiguous(next) {
-            return Err(CoreError::BadOperation(format!(
-                "cannot fuse non-contiguous operations {} and {}",
-                self.time, next.time
-            )));
-        }
-        let mut deletes = PairSet::from_grouped(&self.deletes);
-        let mut inserts = PairSet::from_grouped(&self.inserts);
-        for (t, tid) in pairs(&next.deletes) {
-            if !inserts.remove(t, tid) {
-                deletes.insert(t, *tid);
-            } else {
-                // Insert-then-delete within the fusion: neither survives.
-                deletes.remove(t, tid);
-            }
-        }
-        for (t, tid) in pairs(&next.inserts) {
-            inserts.insert(t, *tid);
-        }
-        Ok(Operation {
-            from: self.from,
-            time: next.time.clone(),
-            deletes: deletes.into_grouped(),
-            inserts: inserts.into_grouped(),
-            principal: next.principal.clone(),
-            agreed: next.agreed.clone().or_else(|| self.agreed.clone()),
-        })
+        let mut fusion = Fusion::new(self.clone());
+        fusion.push(next.clone())?;
+        Ok(fusion.into_operation())
     }
 
     /// Cuts from this (fused) operation the prefix that `prev` has already applied
@@ -134,38 +115,27 @@ impl Operation {
                 prev.time, self.time
             )));
         }
-        let prev_inserts = PairSet::from_grouped(&prev.inserts);
-        let mut deletes = PairSet::from_grouped(&self.deletes);
-        let mut inserts = PairSet::from_grouped(&self.inserts);
+        let prev_inserts = PairTable::from_grouped(prev.inserts.clone());
+        let mut deletes = PairTable::from_grouped(self.deletes.clone());
+        let mut inserts = PairTable::from_grouped(self.inserts.clone());
         // Deletes that the prefix already applied.
-        for (t, tid) in pairs(&prev.deletes) {
-            deletes.remove(t, tid);
+        for (t, tids) in &prev.deletes {
+            deletes.remove(t, tids);
         }
         // Deletes of the prefix's own inserts that the prefix itself already cancelled.
         if prev.from < self.from {
-            let mut gone = Vec::new();
-            for tick in prev.from..self.from {
-                let tid = self.time.ticked_to(tick)?.hash();
-                for (t, d) in deletes.pairs() {
-                    if *d == tid && !prev_inserts.contains(t, d) {
-                        gone.push((t.clone(), tid));
-                    }
+            let before = self.tids_of(prev.from..self.from)?;
+            for (t, tid) in deletes.pairs_with(|d| before.contains(d)) {
+                if !prev_inserts.contains(&t, &tid) {
+                    deletes.remove_pair(&t, &tid);
                 }
-            }
-            for (t, tid) in gone {
-                deletes.remove(&t, &tid);
             }
         }
         // Inserts of the overlap: already applied, unless this operation later deleted them.
-        for tick in self.from..=seen {
-            let tid = self.time.ticked_to(tick)?.hash();
-            for (t, i) in prev_inserts.pairs() {
-                if *i != tid {
-                    continue;
-                }
-                if !inserts.remove(t, i) {
-                    deletes.insert(t, tid);
-                }
+        let overlap = self.tids_of(self.from..seen + 1)?;
+        for (t, tid) in prev_inserts.pairs_with(|i| overlap.contains(i)) {
+            if !inserts.remove_pair(&t, &tid) {
+                deletes.insert(t, vec![tid]);
             }
         }
         let agreed = match &self.agreed {
@@ -180,6 +150,13 @@ impl Operation {
             principal: self.principal.clone(),
             agreed,
         })
+    }
+
+    /// The TIDs of this operation's own ticks in `ticks` (each its time rewound to that tick).
+    fn tids_of(&self, ticks: std::ops::Range<u64>) -> Result<foldhash::HashSet<Tid>, CoreError> {
+        ticks
+            .map(|tick| Ok(self.time.ticked_to(tick)?.hash()))
+            .collect()
     }
 
     /// A copy with each TID list sorted and the triples in a canonical order, so that two
@@ -327,86 +304,269 @@ pub(crate) fn clock_from_bytes(bytes: &[u8]) -> Result<TreeClock, CoreError> {
         .map_err(|e| CoreError::Corrupt(format!("stored clock: {e}")))
 }
 
-/// All (triple, TID) pairs of a grouped list.
-fn pairs(list: &[(Triple, Vec<Tid>)]) -> impl Iterator<Item = (&Triple, &Tid)> {
-    list.iter()
-        .flat_map(|(t, tids)| tids.iter().map(move |tid| (t, tid)))
-}
-
-/// A set of (triple, TID) pairs that remembers the first-seen order of its triples (for fusing and
-/// cutting operations, here and in journal administration).
+/// (triple, TID) pairs grouped by triple in order of first appearance, owning their triples
+/// (moved in, never cloned): the one pair store of fusing and cutting operations.
 #[derive(Default)]
-pub(crate) struct PairSet {
-    order: Vec<Triple>,
-    tids: foldhash::HashMap<Triple, Vec<Tid>>,
+pub(crate) struct PairTable {
+    /// Each triple with its TIDs; a triple whose TIDs all went keeps its place.
+    entries: Vec<(Triple, Vec<Tid>)>,
+    /// The number of pairs.
+    pairs: usize,
+    /// The last entry of each triple hash, and for each entry the previous one with its hash.
+    heads: foldhash::HashMap<u64, usize>,
+    chain: Vec<usize>,
+    hasher: foldhash::fast::RandomState,
 }
 
-impl PairSet {
-    pub(crate) fn from_grouped(list: &[(Triple, Vec<Tid>)]) -> PairSet {
-        let mut set = PairSet::default();
-        for (t, tid) in pairs(list) {
-            set.insert(t, *tid);
+/// The end of a hash chain.
+const NO_ENTRY: usize = usize::MAX;
+
+impl PairTable {
+    pub(crate) fn from_grouped(list: Vec<(Triple, Vec<Tid>)>) -> PairTable {
+        let mut table = PairTable {
+            entries: Vec::with_capacity(list.len()),
+            chain: Vec::with_capacity(list.len()),
+            ..PairTable::default()
+        };
+        table.heads.reserve(list.len());
+        for (t, tids) in list {
+            table.insert(t, tids);
         }
-        set
+        table
     }
 
-    pub(crate) fn insert(&mut self, t: &Triple, tid: Tid) {
-        match self.tids.get_mut(t) {
-            Some(tids) => {
-                if !tids.contains(&tid) {
-                    tids.push(tid);
+    fn find(&self, hash: u64, t: &Triple) -> Option<usize> {
+        let mut i = self.heads.get(&hash).copied().unwrap_or(NO_ENTRY);
+        while i != NO_ENTRY {
+            if self.entries[i].0 == *t {
+                return Some(i);
+            }
+            i = self.chain[i];
+        }
+        None
+    }
+
+    fn index(&self, t: &Triple) -> Option<usize> {
+        self.find(self.hasher.hash_one(t), t)
+    }
+
+    /// Adds the pairs of a triple (those it does not have yet).
+    pub(crate) fn insert(&mut self, t: Triple, tids: Vec<Tid>) {
+        let hash = self.hasher.hash_one(&t);
+        match self.find(hash, &t) {
+            Some(i) => {
+                let have = &mut self.entries[i].1;
+                for tid in tids {
+                    if !have.contains(&tid) {
+                        have.push(tid);
+                        self.pairs += 1;
+                    }
                 }
             }
             None => {
-                self.order.push(t.clone());
-                self.tids.insert(t.clone(), vec![tid]);
+                let mut have = Vec::with_capacity(tids.len());
+                for tid in tids {
+                    if !have.contains(&tid) {
+                        have.push(tid);
+                    }
+                }
+                self.pairs += have.len();
+                let i = self.entries.len();
+                self.entries.push((t, have));
+                self.chain
+                    .push(self.heads.insert(hash, i).unwrap_or(NO_ENTRY));
             }
         }
     }
 
-    pub(crate) fn remove(&mut self, t: &Triple, tid: &Tid) -> bool {
-        match self.tids.get_mut(t) {
-            Some(tids) => match tids.iter().position(|x| x == tid) {
-                Some(i) => {
-                    tids.swap_remove(i);
+    /// Removes the pairs of a triple that it has; returns which of `tids` it had.
+    pub(crate) fn remove(&mut self, t: &Triple, tids: &[Tid]) -> Vec<bool> {
+        let Some(i) = self.index(t) else {
+            return vec![false; tids.len()];
+        };
+        let have = &mut self.entries[i].1;
+        tids.iter()
+            .map(|tid| match have.iter().position(|x| x == tid) {
+                Some(at) => {
+                    have.swap_remove(at);
+                    self.pairs -= 1;
                     true
                 }
                 None => false,
-            },
-            None => false,
-        }
+            })
+            .collect()
+    }
+
+    /// Removes one pair; whether it was there.
+    fn remove_pair(&mut self, t: &Triple, tid: &Tid) -> bool {
+        self.remove(t, std::slice::from_ref(tid))[0]
     }
 
     fn contains(&self, t: &Triple, tid: &Tid) -> bool {
-        self.tids.get(t).is_some_and(|tids| tids.contains(tid))
+        self.index(t)
+            .is_some_and(|i| self.entries[i].1.contains(tid))
     }
 
-    fn pairs(&self) -> impl Iterator<Item = (&Triple, &Tid)> {
-        self.order.iter().flat_map(move |t| {
-            self.tids
-                .get(t)
-                .into_iter()
-                .flat_map(move |tids| tids.iter().map(move |tid| (t, tid)))
-        })
+    /// The pairs whose TID satisfies `keep`.
+    fn pairs_with(&self, keep: impl Fn(&Tid) -> bool) -> Vec<(Triple, Tid)> {
+        self.entries
+            .iter()
+            .flat_map(|(t, tids)| {
+                tids.iter()
+                    .filter(|tid| keep(tid))
+                    .map(|tid| (t.clone(), *tid))
+            })
+            .collect()
     }
 
-    pub(crate) fn into_grouped(mut self) -> Vec<(Triple, Vec<Tid>)> {
-        let mut out = Vec::with_capacity(self.order.len());
-        for t in self.order {
-            if let Some(mut tids) = self.tids.remove(&t)
-                && !tids.is_empty()
-            {
+    /// The number of (triple, TID) pairs.
+    pub(crate) fn pairs(&self) -> usize {
+        self.pairs
+    }
+
+    /// The triples that still have TIDs, each with its TIDs sorted.
+    pub(crate) fn into_grouped(self) -> Vec<(Triple, Vec<Tid>)> {
+        self.entries
+            .into_iter()
+            .filter(|(_, tids)| !tids.is_empty())
+            .map(|(t, mut tids)| {
                 tids.sort();
-                out.push((t, tids));
+                (t, tids)
+            })
+            .collect()
+    }
+}
+
+/// An operation being fused with its contiguous successors one by one (docs/protocol.md §4.4,
+/// m-ld-js `fusion().next(…)`): the one implementation of fusion. [`Operation::fuse`] is one
+/// step of it; journal administration and snapshots push whole histories through it, in time
+/// proportional to the successors' sizes rather than to the fusion's.
+pub(crate) struct Fusion {
+    /// The fusion so far, with empty lists (they are in `deletes` and `inserts`).
+    head: Operation,
+    deletes: PairTable,
+    inserts: PairTable,
+}
+
+impl Fusion {
+    pub(crate) fn new(op: Operation) -> Fusion {
+        let Operation {
+            from,
+            time,
+            deletes,
+            inserts,
+            principal,
+            agreed,
+        } = op;
+        Fusion {
+            head: Operation {
+                from,
+                time,
+                deletes: Vec::new(),
+                inserts: Vec::new(),
+                principal,
+                agreed,
+            },
+            deletes: PairTable::from_grouped(deletes),
+            inserts: PairTable::from_grouped(inserts),
+        }
+    }
+
+    /// The first tick of the fusion.
+    pub(crate) fn from(&self) -> u64 {
+        self.head.from
+    }
+
+    /// Whether `next` follows the fusion immediately ([`Operation::is_contiguous`]).
+    pub(crate) fn is_contiguous(&self, next: &Operation) -> bool {
+        self.head.is_contiguous(next)
+    }
+
+    /// Appends the contiguous `next`: an insert it deletes cancels out of both lists; the
+    /// fusion takes its time and principal, and its agreement if it has one.
+    pub(crate) fn push(&mut self, next: Operation) -> Result<(), CoreError> {
+        if !self.is_contiguous(&next) {
+            return Err(CoreError::BadOperation(format!(
+                "cannot fuse non-contiguous operations {} and {}",
+                self.head.time, next.time
+            )));
+        }
+        let Operation {
+            time,
+            deletes,
+            inserts,
+            principal,
+            agreed,
+            ..
+        } = next;
+        for (t, tids) in deletes {
+            // Each pair inserted by the fusion cancels out; the others are deleted.
+            let cancelled = self.inserts.remove(&t, &tids);
+            let (gone, kept): (Vec<_>, Vec<_>) = tids
+                .into_iter()
+                .zip(cancelled)
+                .partition(|(_, cancelled)| *cancelled);
+            if !gone.is_empty() {
+                let gone: Vec<Tid> = gone.into_iter().map(|(tid, _)| tid).collect();
+                self.deletes.remove(&t, &gone);
+            }
+            if !kept.is_empty() {
+                self.deletes
+                    .insert(t, kept.into_iter().map(|(tid, _)| tid).collect());
             }
         }
-        out
+        for (t, tids) in inserts {
+            self.inserts.insert(t, tids);
+        }
+        self.head.time = time;
+        self.head.principal = principal;
+        if agreed.is_some() {
+            self.head.agreed = agreed;
+        }
+        Ok(())
     }
+
+    /// The (triple, TID) pairs of the fusion.
+    pub(crate) fn pairs(&self) -> usize {
+        self.deletes.pairs() + self.inserts.pairs()
+    }
+
+    /// The TID of the fusion's last constituent.
+    pub(crate) fn tid(&self) -> Tid {
+        self.head.tid()
+    }
+
+    pub(crate) fn into_operation(self) -> Operation {
+        Operation {
+            deletes: self.deletes.into_grouped(),
+            inserts: self.inserts.into_grouped(),
+            ..self.head
+        }
+    }
+}
+
+/// The fusion of a contiguous history, oldest first: what repeated [`Operation::fuse`] gives,
+/// in time proportional to the history's size; `None` if the history is empty.
+pub fn fuse_all(
+    history: impl IntoIterator<Item = Operation>,
+) -> Result<Option<Operation>, CoreError> {
+    let mut ops = history.into_iter();
+    let Some(first) = ops.next() else {
+        return Ok(None);
+    };
+    let mut fusion = Fusion::new(first);
+    for op in ops {
+        fusion.push(op)?;
+    }
+    Ok(Some(fusion.into_operation()))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use oxrdf::{BlankNode, Literal, NamedNode};
+    use proptest::prelude::*;
 
     use super::*;
 
@@ -443,6 +603,119 @@ mod tests {
         let op2 = op(&t2, &[(t("a", "1"), vec![t1.hash()])], &[t("b", "2")]);
         let op3 = op(&t3, &[(t("x", "9"), vec![other])], &[t("c", "3")]);
         (vec![t1, t2, t3], vec![op1, op2, op3], other)
+    }
+
+    /// (triple, TID) pairs, the triple written out.
+    type Pairs = BTreeSet<(String, Tid)>;
+
+    /// A single writer's random history over five triples, which another process had
+    /// already inserted some of: each operation deletes every pair it sees of the triples it
+    /// deletes and inserts its own. Returns the state before, the operations, and the state
+    /// after, as (triple, TID) pairs.
+    fn random_history(
+        before: &[bool],
+        steps: &[Vec<(bool, usize)>],
+    ) -> (Pairs, Vec<Operation>, Pairs) {
+        let (writer, other) = TreeClock::genesis().forked();
+        let other = other.ticked();
+        let triple = |k: usize| t("s", &k.to_string());
+        let mut live: Vec<Vec<Tid>> = (0..5)
+            .map(|k| {
+                if before[k] {
+                    vec![other.hash()]
+                } else {
+                    vec![]
+                }
+            })
+            .collect();
+        let pairs = |live: &[Vec<Tid>]| -> Pairs {
+            live.iter()
+                .enumerate()
+                .flat_map(|(k, tids)| tids.iter().map(move |tid| (triple(k).to_string(), *tid)))
+                .collect()
+        };
+        let start = pairs(&live);
+        let mut time = writer;
+        let mut ops = Vec::new();
+        for step in steps {
+            time = time.ticked();
+            let tid = time.hash();
+            let (mut deletes, mut inserts) = (Vec::new(), Vec::new());
+            for &(insert, k) in step {
+                if insert {
+                    if !inserts.iter().any(|(t, _)| *t == triple(k)) {
+                        inserts.push((triple(k), vec![tid]));
+                    }
+                } else if !live[k].is_empty() && !deletes.iter().any(|(t, _)| *t == triple(k)) {
+                    deletes.push((triple(k), std::mem::take(&mut live[k])));
+                }
+            }
+            for (t, _) in &inserts {
+                let k: usize = t.object.to_string().trim_matches('"').parse().unwrap();
+                live[k].push(tid);
+            }
+            ops.push(Operation {
+                from: time.ticks(),
+                time: time.clone(),
+                deletes,
+                inserts,
+                principal: None,
+                agreed: None,
+            });
+        }
+        (start, ops, pairs(&live))
+    }
+
+    fn flat(list: &[(Triple, Vec<Tid>)]) -> Pairs {
+        list.iter()
+            .flat_map(|(t, tids)| tids.iter().map(move |tid| (t.to_string(), *tid)))
+            .collect()
+    }
+
+    proptest! {
+        /// Applying the fusion of a history does what applying its operations one by one does,
+        /// and fusing step by step gives what fusing all at once gives.
+        #[test]
+        fn a_fusion_applies_as_its_history(
+            before in prop::collection::vec(any::<bool>(), 5),
+            steps in prop::collection::vec(prop::collection::vec((any::<bool>(), 0..5usize), 0..4), 1..12),
+        ) {
+            let (start, ops, end) = random_history(&before, &steps);
+            let fused = fuse_all(ops.clone()).unwrap().unwrap();
+            let mut state = start;
+            for pair in flat(&fused.deletes) {
+                state.remove(&pair);
+            }
+            state.extend(flat(&fused.inserts));
+            prop_assert_eq!(&state, &end);
+            prop_assert_eq!(fused.from, ops[0].from);
+            prop_assert_eq!(&fused.time, &ops[ops.len() - 1].time);
+            let stepwise = ops[1..].iter().fold(ops[0].clone(), |f, op| f.fuse(op).unwrap());
+            prop_assert_eq!(stepwise.normalized(), fused.normalized());
+        }
+
+        /// Cutting a seen prefix (the fusion of the history up to some tick, which may start
+        /// before the fusion being cut) from a fusion leaves the fusion of the rest.
+        #[test]
+        fn cutting_a_seen_prefix_leaves_the_fusion_of_the_rest(
+            before in prop::collection::vec(any::<bool>(), 5),
+            steps in prop::collection::vec(prop::collection::vec((any::<bool>(), 0..5usize), 0..4), 2..12),
+            picks in (any::<prop::sample::Index>(), any::<prop::sample::Index>(), any::<prop::sample::Index>()),
+        ) {
+            let (_, ops, _) = random_history(&before, &steps);
+            let n = ops.len();
+            // 0 <= p <= j <= k < n - 1: prev fuses ops[p..=k], the cut one ops[j..].
+            let k = picks.0.index(n - 1);
+            let j = picks.1.index(k + 1);
+            let p = picks.2.index(j + 1);
+            let prev = fuse_all(ops[p..=k].to_vec()).unwrap().unwrap();
+            let whole = fuse_all(ops[j..].to_vec()).unwrap().unwrap();
+            let rest = fuse_all(ops[k + 1..].to_vec()).unwrap().unwrap();
+            let cut = whole.cut(&prev).unwrap();
+            prop_assert_eq!(cut.from, rest.from);
+            prop_assert_eq!(flat(&cut.inserts), flat(&rest.inserts));
+            prop_assert_eq!(flat(&cut.deletes), flat(&rest.deletes));
+        }
     }
 
     #[test]

@@ -212,7 +212,7 @@ impl<T: StoreSnapshot> LatestOperations<T> {
                 continue;
             };
             let history = journal::history_of(snap, latest, ns)?;
-            if let Some(fused) = admin::fuse_history(history)? {
+            if let Some(fused) = crate::operation::fuse_all(history)? {
                 operations.push(fused);
             }
         }
