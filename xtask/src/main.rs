@@ -112,8 +112,14 @@ fn main() -> Result<()> {
 }
 
 /// The workspace root: the parent of this crate's manifest directory.
+/// The workspace root of the tree `cargo xtask` runs in. Cargo sets `CARGO_MANIFEST_DIR` when it
+/// runs the binary; the compile-time value is only a fallback: work trees sharing one target
+/// directory share one xtask binary, built in whichever tree came first.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))

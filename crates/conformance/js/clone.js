@@ -12,6 +12,11 @@ const { MqttRemotes } = require('@m-ld/m-ld/ext/mqtt');
 const { ClassicLevel } = require('classic-level');
 
 const emit = event => process.stdout.write(JSON.stringify(event) + '\n');
+// m-ld-js logs info and debug through the console's stdout methods: stdout carries the clone
+// protocol, so with MLD_JS_LOG set they go to the log (stderr) instead.
+if (process.env.MLD_JS_LOG)
+  for (const method of ['log', 'info', 'debug', 'trace'])
+    console[method] = (...args) => console.error(...args);
 // With RUST_LOG mentioning mld_clone=debug (as for mld-clone), events also go to the clone's log.
 const debug = /mld_clone=(debug|trace)/.test(process.env.RUST_LOG || '');
 const log = (...args) => { if (debug) console.error(new Date().toISOString(), 'clone.js', ...args); };
@@ -24,6 +29,8 @@ async function start({ config, dataDir, mqtt }) {
   try {
     meld = await clone(new ClassicLevel(path.resolve(dataDir)), MqttRemotes, {
       ...config,
+      // m-ld-js's own log level (its default is 'info'), for diagnosing a failed spec.
+      ...(process.env.MLD_JS_LOG ? { logLevel: process.env.MLD_JS_LOG } : {}),
       mqtt: { host: mqtt.host, port: mqtt.port }
     });
   } catch (err) {
