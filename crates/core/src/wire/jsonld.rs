@@ -677,6 +677,7 @@ struct Reification {
 }
 
 /// What the reified form of a document held.
+#[derive(Debug)]
 pub struct Reified {
     /// Each distinct triple with its TIDs (possibly none), in document order.
     pub triples: Vec<(Triple, Vec<Tid>)>,
@@ -716,9 +717,11 @@ pub fn triples_from_reified(
         };
         let r = &mut order[i];
         match st.predicate.as_str() {
-            RDF_SUBJECT => r.subject = Some(node_object(st.object, "rdf:subject")?),
-            RDF_PREDICATE => r.predicate = Some(node_object(st.object, "rdf:predicate")?),
-            RDF_OBJECT => r.object = Some(object_term(st.object, "rdf:object")?),
+            RDF_SUBJECT => only_one(&mut r.subject, node_object(st.object, "rdf:subject")?)?,
+            RDF_PREDICATE => {
+                only_one(&mut r.predicate, node_object(st.object, "rdf:predicate")?)?;
+            }
+            RDF_OBJECT => only_one(&mut r.object, object_term(st.object, "rdf:object")?)?,
             MLD_TID => match st.object {
                 Object::Literal(lit) => r.tids.push(lit.value().parse()?),
                 Object::Node(_) => {
@@ -746,6 +749,25 @@ pub fn triples_from_reified(
         triples: merge_in_order(triples),
         has_updates,
     })
+}
+
+/// Sets a reification's subject, predicate or object, refusing a second, different one: a
+/// reification of two triples is ambiguous, and taking either would lose the other (m-ld-js
+/// produces such documents when it fuses operations whose blank-node labels collide, see
+/// docs/compliance.md, and decodes them by keeping the last value).
+fn only_one<T: PartialEq + std::fmt::Display>(
+    slot: &mut Option<T>,
+    value: T,
+) -> Result<(), CoreError> {
+    match slot {
+        Some(have) if *have != value => Err(CoreError::BadOperation(format!(
+            "a reified statement names two different terms ({have} and {value}) in one position"
+        ))),
+        _ => {
+            *slot = Some(value);
+            Ok(())
+        }
+    }
 }
 
 /// Removes repeated TIDs, keeping the first of each.

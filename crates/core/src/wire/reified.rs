@@ -483,11 +483,52 @@ mod tests {
         assert_eq!(fast(&doc).unwrap()[0].1, vec![tid(3)]);
     }
 
+    /// m-ld-js fuses operations keeping their blank-node labels, which repeat across its
+    /// process restarts: two reifications under one label come out as one node with two
+    /// subjects, objects and all their TIDs (docs/compliance.md, "m-ld-js defects met"). The
+    /// last value would win and the other triple be lost: refused instead.
+    #[test]
+    fn a_label_naming_two_triples_is_refused() {
+        let t = |n| Some(Value::from(tid(n).to_base64()));
+        let merged = Value::Array(vec![
+            reification("_:df_14_0", "x", Value::from(1), t(1)),
+            reification("_:df_14_0", "y", Value::from(2), t(2)),
+        ]);
+        assert_eq!(fast(&merged), None);
+        let err = jsonld::triples_from_reified(&ctx(), &merged, &WireLimits::default());
+        assert!(matches!(err, Err(CoreError::BadOperation(_))), "{err:?}");
+        // As m-ld-js's JSON-LD compaction writes it: one node, arrays in every position.
+        let compacted = object(&[
+            ("@id", Value::from("_:df_14_0")),
+            ("s", Value::Array(vec![Value::from("x"), Value::from("y")])),
+            ("p", Value::from("#p")),
+            ("o", Value::Array(vec![Value::from(1), Value::from(2)])),
+            (
+                "tid",
+                Value::Array(vec![
+                    Value::from(tid(1).to_base64()),
+                    Value::from(tid(2).to_base64()),
+                ]),
+            ),
+        ]);
+        let err = jsonld::triples_from_reified(&ctx(), &compacted, &WireLimits::default());
+        assert!(matches!(err, Err(CoreError::BadOperation(_))), "{err:?}");
+        // The same triple twice under one label is no ambiguity: its TIDs merge.
+        let same = Value::Array(vec![
+            reification("_:a", "x", Value::from(1), t(1)),
+            reification("_:a", "x", Value::from(1), t(2)),
+        ]);
+        let got = general(&same).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].1, vec![tid(1), tid(2)]);
+    }
+
     #[test]
     fn other_shapes_are_left_to_the_general_decoder() {
         let t = Some(Value::from(tid(1).to_base64()));
         let cases = [
-            // A repeated label (the general decoder merges the statements).
+            // A repeated label (the general decoder refuses different triples under it, see
+            // `a_label_naming_two_triples_is_refused`).
             Value::Array(vec![
                 reification("_:a", "x", Value::from(1), t.clone()),
                 reification("_:a", "y", Value::from(2), t.clone()),
