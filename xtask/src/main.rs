@@ -111,7 +111,6 @@ fn main() -> Result<()> {
     }
 }
 
-/// The workspace root: the parent of this crate's manifest directory.
 /// The workspace root of the tree `cargo xtask` runs in. Cargo sets `CARGO_MANIFEST_DIR` when it
 /// runs the binary; the compile-time value is only a fallback: work trees sharing one target
 /// directory share one xtask binary, built in whichever tree came first.

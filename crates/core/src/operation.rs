@@ -682,6 +682,10 @@ mod tests {
         ) {
             let (start, ops, end) = random_history(&before, &steps);
             let fused = fuse_all(ops.clone()).unwrap().unwrap();
+            // A fusion deletes only pairs there before it and inserts only pairs there after it
+            // (an insert it cancelled leaves no delete behind).
+            prop_assert!(flat(&fused.deletes).is_subset(&start));
+            prop_assert!(flat(&fused.inserts).is_subset(&end));
             let mut state = start;
             for pair in flat(&fused.deletes) {
                 state.remove(&pair);
