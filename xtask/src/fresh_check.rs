@@ -184,6 +184,9 @@ impl Mounts {
         let npm_modules = Path::new("/usr/lib/node_modules");
         mounts.mount(&["-t", "proc", "proc"], &machine.join("proc"))?;
         mounts.bind(Path::new("/dev"), &machine.join("dev"), false)?;
+        // A bind of /dev leaves out the mounts under it: pseudo-terminals (the shell's tests
+        // drive `mld` through one) need devpts, as any real machine has.
+        mounts.bind(Path::new("/dev/pts"), &machine.join("dev/pts"), false)?;
         mounts.bind(Path::new("/sys"), &machine.join("sys"), true)?;
         mounts.bind(Path::new(&rustup), &machine.join("opt/rustup"), true)?;
         mounts.bind(&cargo_bin, &machine.join("opt/cargo-bin"), true)?;
