@@ -399,7 +399,18 @@ impl PairTable {
 
     /// Removes one pair; whether it was there.
     fn remove_pair(&mut self, t: &Triple, tid: &Tid) -> bool {
-        self.remove(t, std::slice::from_ref(tid))[0]
+        let Some(i) = self.index(t) else {
+            return false;
+        };
+        let have = &mut self.entries[i].1;
+        match have.iter().position(|x| x == tid) {
+            Some(at) => {
+                have.swap_remove(at);
+                self.pairs -= 1;
+                true
+            }
+            None => false,
+        }
     }
 
     fn contains(&self, t: &Triple, tid: &Tid) -> bool {
@@ -449,26 +460,13 @@ pub(crate) struct Fusion {
 }
 
 impl Fusion {
-    pub(crate) fn new(op: Operation) -> Fusion {
-        let Operation {
-            from,
-            time,
+    pub(crate) fn new(mut op: Operation) -> Fusion {
+        let deletes = PairTable::from_grouped(std::mem::take(&mut op.deletes));
+        let inserts = PairTable::from_grouped(std::mem::take(&mut op.inserts));
+        Fusion {
+            head: op,
             deletes,
             inserts,
-            principal,
-            agreed,
-        } = op;
-        Fusion {
-            head: Operation {
-                from,
-                time,
-                deletes: Vec::new(),
-                inserts: Vec::new(),
-                principal,
-                agreed,
-            },
-            deletes: PairTable::from_grouped(deletes),
-            inserts: PairTable::from_grouped(inserts),
         }
     }
 
@@ -650,9 +648,10 @@ mod tests {
                     deletes.push((triple(k), std::mem::take(&mut live[k])));
                 }
             }
-            for (t, _) in &inserts {
-                let k: usize = t.object.to_string().trim_matches('"').parse().unwrap();
-                live[k].push(tid);
+            for &(insert, k) in step {
+                if insert && !live[k].contains(&tid) {
+                    live[k].push(tid);
+                }
             }
             ops.push(Operation {
                 from: time.ticks(),
